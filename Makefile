@@ -1,0 +1,80 @@
+# The course's commands. Every target that needs the environment creates it on first use.
+# `make demo` runs the whole nbgrader cycle on a synthetic class; `make test` proves it all.
+
+PYTHON      ?= $(shell command -v python3.11 || command -v python3)
+VENV        := .venv
+BIN         := $(CURDIR)/$(VENV)/bin
+export PATH := $(BIN):$(PATH)
+SITE         = $(shell $(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+STAMP       := $(VENV)/.installed
+COURSE      := $(BIN)/python -m course
+ASSIGNMENTS := $(notdir $(patsubst %/,%,$(dir $(wildcard source/*/*.ipynb))))
+# Set STUDENT for the student's side of `make lab`, e.g. `make lab STUDENT=alice`.
+STUDENT     ?=
+
+.PHONY: help setup demo test generate release collect zip-collect autograde feedback export \
+        lab formgrader execute bank doctor clean-grading
+
+help:
+	@echo "make demo        the whole grading cycle on a synthetic class (start here)"
+	@echo "make test        every check CI runs"
+	@echo "make generate    source/ -> release/ for every chapter"
+	@echo "make release | collect | zip-collect | autograde | feedback | export"
+	@echo "make lab STUDENT=alice   JupyterLab as a student;  make formgrader   as the instructor"
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	@# the course's own packages and the kernel-side probe runtime, importable from the venv
+	printf '%s\n%s\n' "$(CURDIR)" "$(CURDIR)/autograders/runtime" > "$(SITE)/course-repository.pth"
+	$(BIN)/python -m autograders.sandbox install
+	@command -v bwrap >/dev/null || { [ "$$(id -u)" = 0 ] && (apt-get update -qq && apt-get install -y -qq bubblewrap >/dev/null) \
+	    || echo "WARNING: bubblewrap is missing: install it (apt-get install bubblewrap) for a sandboxed grader"; }
+	touch $(STAMP)
+
+doctor: $(STAMP)
+	$(BIN)/python -m autograders.sandbox doctor
+
+demo: $(STAMP)
+	$(COURSE) demo
+
+test: $(STAMP)
+	$(BIN)/pytest
+
+generate: $(STAMP)
+	$(COURSE) generate
+
+release: $(STAMP)
+	$(COURSE) release
+
+collect: $(STAMP)
+	$(COURSE) collect
+
+# Submissions downloaded from an LMS: put them in downloaded/<assignment>/archive/ first.
+zip-collect: $(STAMP)
+	$(COURSE) zip-collect
+
+autograde: $(STAMP)
+	$(COURSE) autograde
+
+feedback: $(STAMP)
+	$(COURSE) feedback
+
+export: $(STAMP)
+	$(COURSE) export
+
+lab: $(STAMP)
+	$(COURSE) lab $(if $(STUDENT),--student $(STUDENT))
+
+formgrader: $(STAMP)
+	$(COURSE) lab --formgrader
+
+# Re-execute a source notebook in place (store its outputs): make execute NOTEBOOK=source/...
+execute: $(STAMP)
+	$(BIN)/jupyter nbconvert --to notebook --execute --inplace $(NOTEBOOK)
+
+# Grade a chapter's bank of known answers: make bank ASSIGNMENT=01_layers_and_blocks
+bank: $(STAMP)
+	$(BIN)/python -m autograders.bank $(ASSIGNMENT)

@@ -1,0 +1,112 @@
+"""Executing a submission: nbgrader's ``Execute`` made robust against hostile notebooks."""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbclient.util import run_sync
+from nbformat.v4 import new_output
+from nbgrader.preprocessors import Execute
+from traitlets import Integer, Unicode
+
+SANDBOX_KERNEL = "course-sandbox"
+
+
+def error_output(ename: str, message: str):
+    """An error output that shows ``message`` and nothing else (no traceback of any code)."""
+    return new_output("error", ename=ename, evalue=message, traceback=[f"{ename}: {message}"])
+
+
+class SandboxedExecute(Execute):
+    """Run every cell in a fresh sandboxed kernel, so that one bad cell costs only itself.
+
+    On top of nbgrader's ``Execute``: a wall-clock limit for the whole notebook; a cap on the
+    output a cell may produce (an output flood would otherwise grow the grading process); a
+    kernel that dies (``os._exit``, a segfault, the memory limit) or hangs past its cell's time
+    limit is restarted, the cells before it are replayed silently, and execution goes on with
+    the next cell. Each kernel gets a private folder for its connection file and IPC sockets.
+    """
+
+    kernel_name = Unicode(SANDBOX_KERNEL, help="The kernelspec that runs submissions.").tag(config=True)
+    notebook_timeout = Integer(600, help="Seconds the whole notebook may take.").tag(config=True)
+    max_output_bytes = Integer(2_000_000, help="Output kept per cell; the rest is dropped.").tag(config=True)
+    max_kernel_restarts = Integer(3, help="Kernel deaths or hangs tolerated per notebook.").tag(config=True)
+
+    def preprocess(self, nb, resources=None, km=None):
+        self._deadline = time.monotonic() + self.notebook_timeout
+        self._restarts = 0
+        self._output_bytes: dict[int, int] = {}
+        self._fatal_cells: set[int] = set()
+        self._kernel_dir = tempfile.mkdtemp(prefix="course-kernel-")
+        try:
+            return super().preprocess(nb, resources, km)
+        finally:
+            shutil.rmtree(self._kernel_dir, ignore_errors=True)
+
+    def create_kernel_manager(self):
+        km = super().create_kernel_manager()
+        # The sandbox has no network: the kernel talks over IPC sockets in a private folder
+        # that the launcher binds into the sandbox, where no other kernel's files are visible.
+        km.transport = "ipc"
+        km.connection_file = os.path.join(self._kernel_dir, "kernel.json")
+        km.ip = os.path.join(self._kernel_dir, "kernel-ipc")
+        return km
+
+    def _get_timeout(self, cell):
+        remaining = max(1, int(self._deadline - time.monotonic()))
+        timeout = super()._get_timeout(cell)
+        return remaining if timeout is None else min(timeout, remaining)
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type != "code":
+            return cell, resources
+        if time.monotonic() >= self._deadline or self._restarts > self.max_kernel_restarts:
+            cell.outputs = [error_output("NotRun", "not run: the notebook used up its time or kernel restarts")]
+            return cell, resources
+        try:
+            result = super().preprocess_cell(cell, resources, index)
+        except DeadKernelError:
+            failure = error_output("KernelDied", "the kernel died while running this cell")
+        except CellTimeoutError:
+            # the cell ignored the interrupt: it would block every later cell
+            failure = error_output("CellTimeout", "the cell did not stop when interrupted at its time limit")
+        else:
+            return result
+        cell.outputs.append(failure)
+        self._fatal_cells.add(index)
+        self._restart_and_replay(index)
+        return cell, resources
+
+    def _restart_and_replay(self, failed_index):
+        """Start a fresh kernel and rerun the cells before ``failed_index`` that did not kill it."""
+        self._restarts += 1
+        if self._restarts > self.max_kernel_restarts:
+            return
+        self.log.warning("Restarting the kernel after cell %d", failed_index)
+        run_sync(self.km.restart_kernel)(now=True)
+        if self.kc is not None:
+            self.kc.stop_channels()
+        self.start_new_kernel_client()
+        for index, cell in enumerate(self.nb.cells[:failed_index]):
+            if cell.cell_type == "code" and index not in self._fatal_cells:
+                replay = cell.copy()
+                replay.outputs = []
+                try:
+                    self.execute_cell(replay, index, store_history=True)
+                except (DeadKernelError, CellTimeoutError):
+                    self._fatal_cells.add(index)
+                    return self._restart_and_replay(failed_index)
+
+    def output(self, outs, msg, display_id, cell_index):
+        size = len(str(msg.get("content", "")))
+        used = self._output_bytes.get(cell_index, 0)
+        self._output_bytes[cell_index] = used + size
+        if used + size > self.max_output_bytes:
+            if used <= self.max_output_bytes:
+                outs.append(new_output("stream", name="stdout",
+                                       text="\n[more output was dropped by the grader]\n"))
+            return None
+        return super().output(outs, msg, display_id, cell_index)

@@ -1,0 +1,105 @@
+"""The judge: decides every test cell from probe reports, in nbgrader's own process.
+
+Student code runs only in the sandboxed kernel. Its test cells leave probe reports (JSON data)
+among their outputs; here, in a process that never executes student code, each report is
+compared with the reference solution's report for the same cell and seed, using the
+reference's rules and messages. The cell's outputs are then replaced by the verdict alone:
+nbgrader's ``SaveAutoGrades`` scores a cell with an error output 0 and a clean one full marks,
+and the feedback shows the verdict's message, never the probe's code, values or traceback.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from course_probe import decide
+from nbformat.v4 import new_output
+from nbgrader.coursedir import CourseDirectory
+from nbgrader.preprocessors import NbGraderPreprocessor
+
+from .execute import SANDBOX_KERNEL, SandboxedExecute, error_output
+from .reference import grading_seed, reference_reports
+from .reports import cell_reports, is_test_cell
+
+
+@dataclass(frozen=True)
+class Verdict:
+    passed: bool
+    message: str
+
+    def outputs(self):
+        if self.passed:
+            return [new_output("stream", name="stdout", text=f"Passed: {self.message}\n")]
+        return [error_output("TestFailed", self.message)]
+
+
+def judge_cell(cell, reference: dict) -> Verdict:
+    """Decide one executed test cell against the reference's report for it."""
+    reports = cell_reports(cell)
+    rules = reference["expectations"]
+    topic = rules[0]["why"] if rules else "this test"
+    if len(reports) > 1:
+        return Verdict(False, "this test reported more than once; answers must not print test reports")
+    if not reports:
+        errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+        if errors and errors[0].get("ename") == "AssertionError":
+            return Verdict(False, f"a public check failed: {str(errors[0].get('evalue', ''))[:300]}")
+        reason = errors[0].get("ename", "an error") if errors else "no result"
+        return Verdict(False, f"this test could not run ({reason}); it checks that {topic}")
+    report = reports[0]
+    if report.get("error"):
+        return Verdict(False, f"your code raised {str(report['error'])[:80]} while being tested; "
+                              f"the test checks that {topic}")
+    student = [e for e in report.get("expectations", []) if isinstance(e, dict) and "name" in e]
+    values = {}
+    for expectation in student:
+        values.setdefault(str(expectation["name"]), expectation.get("value"))
+    for rule in rules:
+        if rule["name"] not in values or not decide(rule, values[rule["name"]], values):
+            return Verdict(False, rule["why"])
+    return Verdict(True, f"{len(rules)} checks")
+
+
+def _course(config):
+    return CourseDirectory(config=config)
+
+
+def _source_notebook(coursedir, resources) -> Path:
+    info = resources["nbgrader"]
+    folder = coursedir.format_path(coursedir.source_directory, ".", info["assignment"])
+    return Path(folder) / f"{info['notebook']}.ipynb"
+
+
+class ChooseProbeSeed(NbGraderPreprocessor):
+    """Before execution: choose the assignment's grading seed and hand it to the kernel."""
+
+    def preprocess(self, nb, resources):
+        info = resources["nbgrader"]
+        seed = grading_seed(Path(_course(self.config).root), info["assignment"], info["notebook"])
+        os.environ["COURSE_PROBE_SEED"] = str(seed)
+        return nb, resources
+
+
+class JudgeProbeReports(NbGraderPreprocessor):
+    """After execution: replace every test cell's outputs by the judge's verdict."""
+
+    def preprocess(self, nb, resources):
+        executor = self.config.get("SandboxedExecute", {}).get("kernel_name", SANDBOX_KERNEL)
+        if executor != SANDBOX_KERNEL:
+            raise RuntimeError(f"refusing to judge: submissions must run in the {SANDBOX_KERNEL!r} kernel")
+        coursedir = _course(self.config)
+        info = resources["nbgrader"]
+        seed = grading_seed(Path(coursedir.root), info["assignment"], info["notebook"])
+        reference = reference_reports(Path(coursedir.root), _source_notebook(coursedir, resources), seed,
+                                      SandboxedExecute(config=self.config).preprocess)
+        for cell in nb.cells:
+            if not is_test_cell(cell):
+                continue
+            grade_id = cell.metadata.nbgrader["grade_id"]
+            if grade_id not in reference:
+                verdict = Verdict(False, "this test is not part of the assignment")
+            else:
+                verdict = judge_cell(cell, reference[grade_id])
+            cell.outputs = verdict.outputs()
+        return nb, resources

@@ -1,0 +1,88 @@
+"""The reference solution's observations: the other half of every comparison the judge makes.
+
+The source notebook (lesson, reference solutions, all tests) runs in the same sandboxed kernel
+as the submissions, with the same grading seed; each test cell's probe report is kept. A run is
+cached under the course's private cache folder, keyed by the notebook's content and the seed.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import shutil
+import tempfile
+from pathlib import Path
+
+import nbformat
+
+from .reports import probe_reports
+
+SECRET_FILE = ".grading_secret"
+CACHE_DIR = ".grading_cache"
+
+
+class ReferenceError(RuntimeError):
+    """The reference solution cannot be observed: grading must stop (it fails closed)."""
+
+
+def grading_seed(course_root: Path, assignment: str, notebook: str) -> int:
+    """A seed students cannot know: a keyed hash of the assignment under the course's secret.
+
+    The same submission always meets the same inputs (grading twice gives the same scores),
+    and no two courses or assignments share inputs.
+    """
+    secret_path = Path(course_root) / SECRET_FILE
+    if not secret_path.exists():
+        fd = os.open(secret_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
+    key = secret_path.read_text().strip().encode()
+    digest = hmac.new(key, f"{assignment}/{notebook}".encode(), hashlib.sha256).digest()
+    return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
+
+
+def reference_reports(course_root: Path, source_notebook: Path, seed: int, execute) -> dict:
+    """``{grade_id: report}`` for every test cell of the source notebook, run with ``seed``.
+
+    ``execute(nb, resources)`` runs a notebook (the grading pipeline's own executor). Raises
+    ``ReferenceError`` when a test cell of the reference does not report cleanly.
+    """
+    source_notebook = Path(source_notebook)
+    if not source_notebook.is_file():
+        raise ReferenceError(f"no source notebook at {source_notebook}: cannot grade without the reference")
+    content = source_notebook.read_bytes()
+    key = hashlib.sha256(content + f"|seed={seed}|".encode()).hexdigest()[:32]
+    cache = Path(course_root) / CACHE_DIR / "reference" / f"{key}.json"
+    if cache.is_file():
+        return json.loads(cache.read_text())
+
+    nb = nbformat.reads(content.decode(), as_version=4)
+    workdir = tempfile.mkdtemp(prefix="course-reference-")
+    try:
+        shutil.copytree(source_notebook.parent, workdir, dirs_exist_ok=True)
+        os.chmod(workdir, 0o777)  # the sandbox's own uid writes here
+        previous_seed = os.environ.get("COURSE_PROBE_SEED")
+        os.environ["COURSE_PROBE_SEED"] = str(seed)
+        try:
+            nb, _ = execute(nb, {"metadata": {"path": workdir}})
+        finally:
+            if previous_seed is None:
+                os.environ.pop("COURSE_PROBE_SEED", None)
+            else:
+                os.environ["COURSE_PROBE_SEED"] = previous_seed
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    reports = {}
+    for grade_id, found in probe_reports(nb).items():
+        if len(found) != 1 or found[0].get("error"):
+            problem = "no report" if not found else found[0].get("error") or "several reports"
+            raise ReferenceError(
+                f"the reference solution of {source_notebook} fails its own test {grade_id!r} "
+                f"({problem}): fix the source notebook")
+        reports[grade_id] = found[0]
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    cache.write_text(json.dumps(reports))
+    return reports

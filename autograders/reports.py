@@ -1,0 +1,33 @@
+"""Reading the probe reports that test cells leave in a notebook's outputs."""
+from __future__ import annotations
+
+import json
+
+from course_probe import MIME_TYPE
+from nbgrader import utils
+
+
+def is_test_cell(cell) -> bool:
+    """An autograded test cell: graded, not an answer, code."""
+    return cell.cell_type == "code" and utils.is_grade(cell) and not utils.is_solution(cell)
+
+
+def cell_reports(cell) -> list[dict]:
+    """Every probe report among the cell's outputs (plain JSON data, never unpickled)."""
+    found = []
+    for output in cell.get("outputs", []):
+        data = output.get("data", {}) if output.get("output_type") in ("display_data", "execute_result") else {}
+        if MIME_TYPE in data:
+            report = data[MIME_TYPE]
+            if isinstance(report, str):
+                try:
+                    report = json.loads(report)
+                except ValueError:
+                    report = None
+            found.append(report if isinstance(report, dict) else {"error": "MalformedReport"})
+    return found
+
+
+def probe_reports(nb) -> dict[str, list[dict]]:
+    """``{grade_id: [report, ...]}`` for every test cell of the notebook."""
+    return {cell.metadata.nbgrader["grade_id"]: cell_reports(cell) for cell in nb.cells if is_test_cell(cell)}

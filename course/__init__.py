@@ -1,0 +1,1 @@
+"""The course's command line and operations: releases, the demo class, grading a class."""

@@ -1,0 +1,91 @@
+"""Driving nbgrader for a course folder: every command with the course's config and venv."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+REPO = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+
+
+class PipelineError(RuntimeError):
+    """An nbgrader step failed; the message says which and why."""
+
+
+def nbgrader_env() -> dict:
+    """The environment for nbgrader: the venv's bin first on PATH (alembic runs as a subprocess)."""
+    env = dict(os.environ)
+    env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
+    return env
+
+
+def assignments(root: Path = REPO) -> list[str]:
+    """The chapters: every folder of source/ that holds a notebook, in order."""
+    source = Path(root) / "source"
+    return sorted(p.name for p in source.iterdir() if p.is_dir() and any(p.glob("*.ipynb"))) if source.is_dir() else []
+
+
+def source_notebook(assignment: str, root: Path = REPO) -> Path:
+    notebooks = sorted((Path(root) / "source" / assignment).glob("*.ipynb"))
+    if len(notebooks) != 1:
+        known = ", ".join(assignments(root)) or "none"
+        raise PipelineError(f"unknown assignment {assignment!r} (chapters: {known})")
+    return notebooks[0]
+
+
+@dataclass
+class Course:
+    """A course folder (the repository itself, or a scratch copy for tests and the demo)."""
+
+    root: Path
+
+    @classmethod
+    def scratch(cls, chapters: list[str] | None = None, parent: Path | None = None) -> "Course":
+        """A fresh course folder with the repository's config and the given chapters' sources."""
+        root = Path(tempfile.mkdtemp(prefix="course-", dir=parent))
+        os.chmod(root, 0o755)
+        shutil.copy(REPO / "nbgrader_config.py", root / "nbgrader_config.py")
+        for chapter in chapters if chapters is not None else assignments():
+            shutil.copytree(REPO / "source" / chapter, root / "source" / chapter)
+        return cls(root)
+
+    def nbgrader(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        result = subprocess.run([str(VENV_BIN / "nbgrader"), *args], cwd=self.root, env=nbgrader_env(),
+                                capture_output=True, text=True)
+        if check and result.returncode != 0:
+            raise PipelineError(f"nbgrader {' '.join(args)} failed (exit {result.returncode}):\n"
+                                f"{result.stderr[-4000:]}")
+        return result
+
+    def notebook_name(self, assignment: str) -> str:
+        return source_notebook(assignment, self.root).stem
+
+    def submit_notebook(self, student: str, assignment: str, nb) -> Path:
+        """Place a notebook as ``student``'s submission (as ``nbgrader collect`` would)."""
+        folder = self.root / "submitted" / student / assignment
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{self.notebook_name(assignment)}.ipynb"
+        nbformat.write(nb, path) if not isinstance(nb, (str, bytes)) else path.write_text(nb)
+        return path
+
+    def scores(self, assignment: str) -> dict[str, dict[str, tuple[float | None, float]]]:
+        """``{student: {grade_id: (score, max_score)}}`` for autograded test cells, from the gradebook."""
+        from nbgrader.api import Gradebook
+
+        result: dict[str, dict] = {}
+        with Gradebook(f"sqlite:///{self.root / 'gradebook.db'}") as gb:
+            for submission in gb.assignment_submissions(assignment):
+                cells = {}
+                for notebook in submission.notebooks:
+                    for grade in notebook.grades:
+                        if grade.cell_type == "code":  # autograded tests; free answers are markdown
+                            cells[grade.name] = (grade.score, grade.max_score)
+                result[submission.student.id] = cells
+        return result

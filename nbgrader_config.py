@@ -1,0 +1,43 @@
+"""nbgrader configuration of the course: the one place where the pipeline is assembled.
+
+The repository root is the nbgrader course directory. Student data (submitted/, autograded/,
+feedback/, gradebook.db, exchange/) lives beside the sources and is never committed.
+"""
+from pathlib import Path
+
+from nbgrader.converters import Autograde, GenerateFeedback
+from nbgrader.preprocessors import Execute, SaveAutoGrades
+
+from autograders.execute import SANDBOX_KERNEL, SandboxedExecute
+from autograders.feedback import HideHiddenTests
+from autograders.judge import ChooseProbeSeed, JudgeProbeReports
+
+ROOT = Path(__file__).resolve().parent
+c = get_config()  # noqa: F821 - provided by traitlets when it loads this file
+
+c.CourseDirectory.root = str(ROOT)
+c.CourseDirectory.course_id = "dl-computation"
+c.CourseDirectory.db_url = f"sqlite:///{ROOT / 'gradebook.db'}"
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", ".grading_cache"]
+
+# One machine by default: the exchange is a folder inside the course.
+# For JupyterHub, point these at a shared exchange and a PostgreSQL gradebook, e.g.
+#   c.Exchange.root = "/srv/nbgrader/exchange"
+#   c.CourseDirectory.db_url = "postgresql://nbgrader:PASSWORD@db-host/dl_computation"
+c.Exchange.root = str(ROOT / "exchange")
+
+# Grading: execute in the sandbox, judge outside it (README, "How grading works").
+# The judge replaces nbgrader's Execute by SandboxedExecute and decides every test cell
+# between execution and SaveAutoGrades.
+c.SandboxedExecute.kernel_name = SANDBOX_KERNEL
+c.SandboxedExecute.timeout = 60            # seconds per cell
+c.SandboxedExecute.notebook_timeout = 600  # seconds per notebook
+c.SandboxedExecute.shutdown_kernel = "immediate"
+_stock = Autograde.class_traits()["autograde_preprocessors"].default()
+_pipeline = [SandboxedExecute if step is Execute else step for step in _stock]
+_pipeline.insert(_pipeline.index(SandboxedExecute), ChooseProbeSeed)
+_pipeline.insert(_pipeline.index(SaveAutoGrades), JudgeProbeReports)
+c.Autograde.autograde_preprocessors = _pipeline
+
+# Feedback shows each test's verdict, never the hidden tests.
+c.GenerateFeedback.preprocessors = [HideHiddenTests] + GenerateFeedback.class_traits()["preprocessors"].default()
