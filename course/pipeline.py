@@ -49,15 +49,22 @@ class Course:
     @classmethod
     def scratch(cls, chapters: list[str] | None = None, parent: Path | None = None) -> "Course":
         """A fresh course folder with the repository's config and the given chapters' sources."""
-        root = Path(tempfile.mkdtemp(prefix="course-", dir=parent))
+        return cls.create(Path(tempfile.mkdtemp(prefix="course-", dir=parent)), chapters)
+
+    @classmethod
+    def create(cls, root: Path, chapters: list[str] | None = None) -> "Course":
+        """A new course folder at ``root`` (emptied first) with the config and chapter sources."""
+        root = Path(root)
+        shutil.rmtree(root, ignore_errors=True)
+        root.mkdir(parents=True)
         os.chmod(root, 0o755)
         shutil.copy(REPO / "nbgrader_config.py", root / "nbgrader_config.py")
         for chapter in chapters if chapters is not None else assignments():
             shutil.copytree(REPO / "source" / chapter, root / "source" / chapter)
         return cls(root)
 
-    def nbgrader(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        result = subprocess.run([str(VENV_BIN / "nbgrader"), *args], cwd=self.root, env=nbgrader_env(),
+    def nbgrader(self, *args: str, check: bool = True, cwd: Path | None = None) -> subprocess.CompletedProcess:
+        result = subprocess.run([str(VENV_BIN / "nbgrader"), *args], cwd=cwd or self.root, env=nbgrader_env(),
                                 capture_output=True, text=True)
         if check and result.returncode != 0:
             raise PipelineError(f"nbgrader {' '.join(args)} failed (exit {result.returncode}):\n"

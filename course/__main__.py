@@ -1,0 +1,61 @@
+"""python -m course COMMAND: the course's command line (the Makefile's targets call it)."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from . import operations
+from .pipeline import REPO, Course, PipelineError, nbgrader_env
+
+
+def lab(course: Course, student: str | None, formgrader: bool) -> int:
+    """JupyterLab in the course folder: the instructor's (formgrader) or a student's."""
+    env = nbgrader_env()
+    args = ["jupyter", "lab", "--ip=127.0.0.1", "--no-browser" if os.environ.get("CI") else "--ServerApp.open_browser=True"]
+    if formgrader:
+        args.append("--ServerApp.default_url=/formgrader")
+    elif student:
+        operations.ensure_exchange(course)
+        args += [f"--CourseDirectory.student_id={student}"]
+    os.chdir(course.root)
+    os.execvpe(args[0], args, env)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m course", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    for name, help_text in [("generate", "source/ -> release/"), ("release", "release to the exchange"),
+                            ("collect", "collect submissions from the exchange"),
+                            ("zip-collect", "collect files downloaded from an LMS (downloaded/<chapter>/archive)"),
+                            ("autograde", "grade collected submissions"), ("feedback", "write feedback files")]:
+        command = commands.add_parser(name, help=help_text)
+        command.add_argument("chapter", nargs="?", help="one chapter (default: all)")
+    commands.add_parser("export", help="grades.csv from the gradebook")
+    commands.add_parser("demo", help="the whole cycle on a synthetic class")
+    lab_parser = commands.add_parser("lab", help="JupyterLab for a student or the instructor")
+    lab_parser.add_argument("--student")
+    lab_parser.add_argument("--formgrader", action="store_true")
+    args = parser.parse_args(argv)
+
+    course = Course(REPO)
+    try:
+        if args.command == "demo":
+            from .demo import main as demo_main
+            return demo_main()
+        if args.command == "lab":
+            return lab(course, args.student, args.formgrader)
+        if args.command == "export":
+            print(f"grades written to {operations.export(course)}")
+            return 0
+        action = getattr(operations, args.command.replace("-", "_"))
+        result = action(course, args.chapter)
+        print(f"{args.command}: {result}")
+        return 0
+    except PipelineError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

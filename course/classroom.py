@@ -1,0 +1,81 @@
+"""A synthetic class: students whose answers are built from the source notebooks and the banks.
+
+Each student is a recipe: for every chapter, which answer each exercise gets (the reference,
+the released stub, a known-wrong or correct entry of the bank) or a damaged file.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import nbformat
+
+from autograders.bank import answer_cells, bank_entries, with_answers
+from nbgrader import utils
+
+from .pipeline import source_notebook
+
+
+@dataclass(frozen=True)
+class Chapter:
+    """What a synthetic student's notebook can be made from, for one chapter."""
+
+    name: str
+    source: object    # the source notebook (reference answers)
+    released: object  # the student version (stubs)
+
+    @property
+    def exercises(self) -> list[str]:
+        return list(answer_cells(self.source))
+
+    def stub_answers(self, exercises) -> dict[str, str]:
+        stubs = answer_cells(self.released)
+        return {e: stubs[e].source for e in exercises}
+
+    def bank_answers(self, correct: bool, pick: Callable[[list], object]) -> dict[str, str]:
+        """One bank entry per exercise (wrong or correct ones), chosen by ``pick``."""
+        answers = {}
+        for exercise in self.exercises:
+            entries = [e for e in bank_entries(self.name) if e.exercise == exercise and e.correct == correct]
+            if entries:
+                answers[exercise] = pick(entries).path.read_text()
+        return answers
+
+
+def load_chapter(name: str, release_root: Path) -> Chapter:
+    source = nbformat.read(source_notebook(name), as_version=4)
+    released_path = Path(release_root) / name / f"{source_notebook(name).stem}.ipynb"
+    return Chapter(name, source, nbformat.read(released_path, as_version=4))
+
+
+def _without_first_test_cell(nb):
+    nb = nbformat.from_dict(nb)
+    for index, cell in enumerate(nb.cells):
+        if utils.is_grade(cell) and not utils.is_solution(cell):
+            del nb.cells[index]
+            break
+    return nb
+
+
+def _first(entries):
+    return entries[0]
+
+
+def _last(entries):
+    return entries[-1]
+
+
+# Each recipe turns a chapter into the text of the file that student submits (None: no file).
+RECIPES: dict[str, Callable[[Chapter, int], str | None]] = {
+    "ada_perfect": lambda ch, i: nbformat.writes(ch.source),
+    "ben_untouched": lambda ch, i: nbformat.writes(ch.released),
+    "cyd_partial": lambda ch, i: nbformat.writes(with_answers(
+        ch.source, ch.stub_answers(ch.exercises[len(ch.exercises) // 2:]))),
+    "dan_typical_mistakes": lambda ch, i: nbformat.writes(with_answers(ch.source, ch.bank_answers(False, _first))),
+    "eve_other_mistakes": lambda ch, i: nbformat.writes(with_answers(ch.source, ch.bank_answers(False, _last))),
+    "fay_different_but_right": lambda ch, i: nbformat.writes(with_answers(ch.source, ch.bank_answers(True, _first))),
+    "gus_broken_json": lambda ch, i: nbformat.writes(ch.source)[: len(nbformat.writes(ch.source)) // 2],
+    "hal_deleted_test_cell": lambda ch, i: nbformat.writes(_without_first_test_cell(ch.source)),
+    "ivy_skips_chapter_1": lambda ch, i: None if i == 0 else nbformat.writes(ch.source),
+}

@@ -1,0 +1,59 @@
+"""Intake: make every submitted notebook gradable before nbgrader sees it, losing nothing.
+
+nbgrader stops on a notebook it cannot read, and grades a renamed notebook as a stranger.
+Here a submission that is not valid JSON (or empty) is kept beside as ``*.unreadable`` and
+replaced by the released notebook with a note saying why, so it scores 0 with a reason; a
+single notebook under another name is renamed to the expected name.
+"""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_markdown_cell
+
+
+def _readable(path: Path) -> str | None:
+    """``None`` when the notebook reads and validates, else the reason it does not."""
+    try:
+        nb = nbformat.read(path, as_version=4)
+        nbformat.validate(nb)
+    except Exception as exc:  # noqa: BLE001 - any reason a file is not a notebook
+        return f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else 'unreadable'}"
+    return None
+
+
+def intake_submission(folder: Path, expected: str, released: Path) -> list[str]:
+    """Repair one student's submission folder for one chapter; return what was done."""
+    notes = []
+    target = folder / f"{expected}.ipynb"
+    notebooks = sorted(folder.glob("*.ipynb"))
+    if not target.exists() and len(notebooks) == 1:
+        notebooks[0].rename(target)
+        notes.append(f"renamed {notebooks[0].name} to {target.name}")
+    if not target.exists():
+        reason = "no notebook named " + target.name + " was submitted"
+    else:
+        reason = _readable(target)
+        if reason is None:
+            return notes
+        shutil.copy2(target, target.with_suffix(".ipynb.unreadable"))
+    nb = nbformat.read(released, as_version=4)
+    nb.cells.insert(0, new_markdown_cell(
+        f"**Your submission could not be graded as it was: {reason}.** It is kept by the "
+        "instructor; this empty copy of the assignment was graded in its place."))
+    nbformat.write(nb, target)
+    notes.append(f"{target.name}: {reason}; graded as an empty submission")
+    return notes
+
+
+def intake(course_root: Path, chapter: str, notebook: str) -> dict[str, list[str]]:
+    """Intake every submission of ``chapter``; ``{student: notes}`` for those that needed it."""
+    released = Path(course_root) / "release" / chapter / f"{notebook}.ipynb"
+    done = {}
+    for folder in sorted(Path(course_root).glob(f"submitted/*/{chapter}")):
+        notes = intake_submission(folder, notebook, released)
+        if notes:
+            done[folder.parent.name] = notes
+    return done

@@ -1,0 +1,104 @@
+"""The instructor's operations on a course folder, each one nbgrader command per chapter."""
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from .intake import intake
+from .pipeline import Course, PipelineError, assignments
+
+MISSING_EXCHANGE_HELP = "nothing has been released yet: run `make release` first"
+
+
+def chapters_of(course: Course, chapter: str | None) -> list[str]:
+    """The chapters an operation covers: one named chapter (checked), or all of them."""
+    known = assignments(course.root)
+    if chapter is None:
+        if not known:
+            raise PipelineError(f"no chapters under {course.root / 'source'}")
+        return known
+    if chapter not in known:
+        raise PipelineError(f"unknown assignment {chapter!r}; the chapters are: {', '.join(known)}")
+    return [chapter]
+
+
+def ensure_exchange(course: Course) -> Path:
+    """The exchange folder, made with the permissions nbgrader requires (world-writable, sticky)."""
+    exchange = course.root / "exchange"
+    exchange.mkdir(exist_ok=True)
+    os.chmod(exchange, 0o777 | stat.S_ISVTX)
+    return exchange
+
+
+def generate(course: Course, chapter: str | None = None) -> list[str]:
+    for name in chapters_of(course, chapter):
+        course.nbgrader("generate_assignment", name, "--force")
+    return chapters_of(course, chapter)
+
+
+def release(course: Course, chapter: str | None = None) -> list[str]:
+    ensure_exchange(course)
+    for name in chapters_of(course, chapter):
+        if not (course.root / "release" / name).is_dir():
+            course.nbgrader("generate_assignment", name, "--force")
+        course.nbgrader("release_assignment", name, "--force")
+    return chapters_of(course, chapter)
+
+
+def collect(course: Course, chapter: str | None = None) -> dict[str, int]:
+    """Collect every chapter's submissions; ``{chapter: submissions collected so far}``."""
+    if not (course.root / "exchange").is_dir():
+        raise PipelineError(MISSING_EXCHANGE_HELP)
+    counts = {}
+    for name in chapters_of(course, chapter):
+        course.nbgrader("collect", name, "--update")
+        counts[name] = len(list((course.root / "submitted").glob(f"*/{name}")))
+    return counts
+
+
+def zip_collect(course: Course, chapter: str | None = None) -> dict[str, int]:
+    """Collect submissions downloaded from an LMS into ``downloaded/<chapter>/archive/``."""
+    counts = {}
+    for name in chapters_of(course, chapter):
+        archive = course.root / "downloaded" / name / "archive"
+        if not archive.is_dir() or not any(archive.iterdir()):
+            counts[name] = 0
+            continue
+        course.nbgrader("zip_collect", name, "--force")
+        counts[name] = len(list((course.root / "submitted").glob(f"*/{name}")))
+    return counts
+
+
+def submitted_chapters(course: Course, chapter: str | None = None) -> list[str]:
+    return [name for name in chapters_of(course, chapter)
+            if any((course.root / "submitted").glob(f"*/{name}"))]
+
+
+def autograde(course: Course, chapter: str | None = None) -> list[str]:
+    graded = submitted_chapters(course, chapter)
+    if not graded:
+        raise PipelineError("there are no submissions to grade: run `make collect` first")
+    for name in graded:
+        if not (course.root / "release" / name).is_dir():
+            course.nbgrader("generate_assignment", name, "--force")
+        for student, notes in intake(course.root, name, course.notebook_name(name)).items():
+            print(f"{student}/{name}: " + "; ".join(notes))
+        course.nbgrader("autograde", name)
+    return graded
+
+
+def feedback(course: Course, chapter: str | None = None) -> list[Path]:
+    done = [name for name in chapters_of(course, chapter) if any((course.root / "autograded").glob(f"*/{name}"))]
+    if not done:
+        raise PipelineError("nothing is graded yet: run `make autograde` first")
+    for name in done:
+        course.nbgrader("generate_feedback", name, "--force")
+    return sorted((course.root / "feedback").glob("*/*/*.html"))
+
+
+def export(course: Course, path: str = "grades.csv") -> Path:
+    if not (course.root / "gradebook.db").is_file():
+        raise PipelineError("there is no gradebook yet: run `make autograde` first")
+    course.nbgrader("export", "--to", path)
+    return course.root / path
