@@ -1,7 +1,8 @@
 """Intake: make every submitted notebook gradable before nbgrader sees it, losing nothing.
 
-nbgrader stops on a notebook it cannot read, and grades a renamed notebook as a stranger.
-Here a submission that is not valid JSON (or empty) is kept beside as ``*.unreadable`` and
+nbgrader stops on a notebook it cannot read, rejects one whose graded cells repeat an id, and
+grades a renamed notebook as a stranger. Here repeated cells are dropped (the original is kept
+as ``*.original``), a submission that is not valid JSON (or empty) is kept beside as ``*.unreadable`` and
 replaced by the released notebook with a note saying why, so it scores 0 with a reason; a
 single notebook under another name is renamed to the expected name.
 """
@@ -24,7 +25,27 @@ def _readable(path: Path) -> str | None:
     return None
 
 
-def intake_submission(folder: Path, expected: str, released: Path) -> list[str]:
+def _drop_duplicate_cells(path: Path) -> list[str]:
+    """nbgrader rejects a notebook whose graded cells repeat an id: keep each id's first cell."""
+    nb = nbformat.read(path, as_version=4)
+    seen, kept, dropped = set(), [], []
+    for cell in nb.cells:
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if grade_id in seen:
+            dropped.append(grade_id)
+            continue
+        if grade_id:
+            seen.add(grade_id)
+        kept.append(cell)
+    if not dropped:
+        return []
+    shutil.copy2(path, path.with_suffix(".ipynb.original"))
+    nb.cells = kept
+    nbformat.write(nb, path)
+    return [f"removed repeated copies of cells {', '.join(sorted(set(dropped)))}"]
+
+
+def intake_submission(folder: Path, expected: str, release_folder: Path) -> list[str]:
     """Repair one student's submission folder for one chapter; return what was done."""
     notes = []
     target = folder / f"{expected}.ipynb"
@@ -37,20 +58,27 @@ def intake_submission(folder: Path, expected: str, released: Path) -> list[str]:
     else:
         reason = _readable(target)
         if reason is None:
-            return notes
-        shutil.copy2(target, target.with_suffix(".ipynb.unreadable"))
-    nb = nbformat.read(released, as_version=4)
-    nb.cells.insert(0, new_markdown_cell(
-        f"**Your submission could not be graded as it was: {reason}.** It is kept by the "
-        "instructor; this empty copy of the assignment was graded in its place."))
-    nbformat.write(nb, target)
+            return notes + _drop_duplicate_cells(target)
+    replace_with_release(folder, expected, release_folder, reason)
     notes.append(f"{target.name}: {reason}; graded as an empty submission")
     return notes
 
 
+def replace_with_release(folder: Path, notebook: str, release_folder: Path, reason: str) -> None:
+    """Grade the released notebook in place of a submission, keeping the submission beside it."""
+    target = folder / f"{notebook}.ipynb"
+    if target.exists():
+        shutil.copy2(target, target.with_suffix(".ipynb.unreadable"))
+    nb = nbformat.read(release_folder / f"{notebook}.ipynb", as_version=4)
+    nb.cells.insert(0, new_markdown_cell(
+        f"**Your submission could not be graded as it was: {reason}.** It is kept by the "
+        "instructor; this empty copy of the assignment was graded in its place."))
+    nbformat.write(nb, target)
+
+
 def intake(course_root: Path, chapter: str, notebook: str) -> dict[str, list[str]]:
     """Intake every submission of ``chapter``; ``{student: notes}`` for those that needed it."""
-    released = Path(course_root) / "release" / chapter / f"{notebook}.ipynb"
+    released = Path(course_root) / "release" / chapter
     done = {}
     for folder in sorted(Path(course_root).glob(f"submitted/*/{chapter}")):
         notes = intake_submission(folder, notebook, released)

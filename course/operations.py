@@ -5,7 +5,7 @@ import os
 import stat
 from pathlib import Path
 
-from .intake import intake
+from .intake import intake, replace_with_release
 from .pipeline import Course, PipelineError, assignments
 
 MISSING_EXCHANGE_HELP = "nothing has been released yet: run `make release` first"
@@ -75,7 +75,32 @@ def submitted_chapters(course: Course, chapter: str | None = None) -> list[str]:
             if any((course.root / "submitted").glob(f"*/{name}"))]
 
 
+def check_grading_config(course: Course) -> None:
+    """Fail closed: refuse to grade unless the course's config assembles the sandbox and the judge.
+
+    nbgrader only logs a broken ``nbgrader_config.py`` and then grades with its defaults (the
+    student's own kernel, assertions decided inside it); this course stops instead.
+    """
+    from traitlets.config.loader import PyFileConfigLoader
+
+    from autograders.execute import SANDBOX_KERNEL, SandboxedExecute
+    from autograders.judge import ChooseProbeSeed, JudgeProbeReports
+
+    try:
+        config = PyFileConfigLoader("nbgrader_config.py", path=str(course.root)).load_config()
+    except Exception as exc:  # noqa: BLE001 - any way the file can be broken
+        raise PipelineError(f"nbgrader_config.py is broken, so grading would not be sandboxed or judged: "
+                            f"{type(exc).__name__}: {exc}") from exc
+    steps = list(config.Autograde.get("autograde_preprocessors", []))
+    for required in (ChooseProbeSeed, SandboxedExecute, JudgeProbeReports):
+        if required not in steps:
+            raise PipelineError(f"nbgrader_config.py does not put {required.__name__} in the autograde pipeline")
+    if config.SandboxedExecute.get("kernel_name", SANDBOX_KERNEL) != SANDBOX_KERNEL:
+        raise PipelineError(f"submissions must run in the {SANDBOX_KERNEL!r} kernel")
+
+
 def autograde(course: Course, chapter: str | None = None) -> list[str]:
+    check_grading_config(course)
     graded = submitted_chapters(course, chapter)
     if not graded:
         raise PipelineError("there are no submissions to grade: run `make collect` first")
@@ -84,8 +109,25 @@ def autograde(course: Course, chapter: str | None = None) -> list[str]:
             course.nbgrader("generate_assignment", name, "--force")
         for student, notes in intake(course.root, name, course.notebook_name(name)).items():
             print(f"{student}/{name}: " + "; ".join(notes))
-        course.nbgrader("autograde", name)
+        result = course.nbgrader("autograde", name, check=False)
+        for student in ungraded(course, name):
+            # nbgrader gave up on this one submission: grade an empty copy in its place, with the reason
+            reason = last_error(result.stdout + result.stderr)
+            replace_with_release(course.root / "submitted" / student / name, course.notebook_name(name),
+                                 course.root / "release" / name, f"the grader could not run it ({reason})")
+            course.nbgrader("autograde", name, "--student", student, "--force")
     return graded
+
+
+def ungraded(course: Course, chapter: str) -> list[str]:
+    """Students who submitted ``chapter`` but have no autograded notebook for it."""
+    return [folder.parent.name for folder in sorted((course.root / "submitted").glob(f"*/{chapter}"))
+            if not (course.root / "autograded" / folder.parent.name / chapter).is_dir()]
+
+
+def last_error(log: str) -> str:
+    errors = [line.split("]", 1)[-1].strip() for line in log.splitlines() if "| ERROR]" in line]
+    return errors[0][:200] if errors else "unknown error"
 
 
 def feedback(course: Course, chapter: str | None = None) -> list[Path]:

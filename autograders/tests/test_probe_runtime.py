@@ -1,0 +1,70 @@
+"""The probe protocol: encoding observations as data and deciding expectations."""
+from __future__ import annotations
+
+import json
+import math
+
+import torch
+
+import course_probe as cp
+
+
+def _rule(expectation):
+    return {**expectation, "value": cp.encode(expectation["value"])}
+
+
+def test_tensors_cross_as_dtype_shape_and_values():
+    data = cp.encode(torch.arange(6.0).reshape(2, 3))
+    assert data == {"__tensor__": {"dtype": "torch.float32", "shape": [2, 3], "values": [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]}}
+    assert json.loads(json.dumps(cp.encode(torch.fft.fft(torch.ones(4)))))["__tensor__"]["dtype"] == "torch.complex64"
+
+
+def test_unknown_objects_cannot_pose_as_values():
+    class Yes:
+        def __eq__(self, other):
+            return True
+
+    rule = _rule(cp.equal("x", 3, "must be 3"))
+    assert not cp.decide(rule, cp.encode(Yes()), {})
+    assert cp.encode(float("nan")) == {"__float__": "nan"}
+
+
+def test_close_checks_shape_dtype_kind_and_values():
+    rule = _rule(cp.close("y", torch.ones(2, 2), "ones"))
+    assert cp.decide(rule, cp.encode(torch.ones(2, 2) + 1e-7), {})
+    assert not cp.decide(rule, cp.encode(torch.ones(4)), {})
+    assert not cp.decide(rule, cp.encode(torch.ones(2, 2) * 1.01), {})
+    assert not cp.decide(rule, cp.encode(torch.ones(2, 2, dtype=torch.complex64)), {})
+    assert not cp.decide(rule, "garbage", {})
+
+
+def test_band_statistics_are_computed_by_the_judge_from_raw_values():
+    values = cp.encode(torch.tensor([0.0, 0.0, 6.0, -8.0]))
+    assert cp.decide(_rule(cp.band("w", None, "fraction_zero", 0.4, 0.6, "")), values, {})
+    assert cp.decide(_rule(cp.band("w", None, "abs_min_nonzero", 5, 10, "")), values, {})
+    assert not cp.decide(_rule(cp.band("w", None, "abs_max", 0, 5, "")), values, {})
+    assert not cp.decide(_rule(cp.band("w", None, "mean", 0, 1, "")), "not numbers", {})
+
+
+def test_same_as_and_matches_use_only_the_students_values():
+    rule = _rule(cp.same_as("b", 1.0, "a", "round trip"))
+    assert cp.decide(rule, 2.0, {"a": 2.0})
+    assert not cp.decide(rule, 2.0, {"a": 3.0})
+    assert not cp.decide(rule, 2.0, {})
+    rule = _rule(cp.matches("msg", "", r"'0'.*\b3\b", "names the child"))
+    assert cp.decide(rule, "child '0' got (2, 3)", {})
+    assert not cp.decide(rule, "failed", {})
+
+
+def test_a_probe_that_raises_reports_the_exception_type_only():
+    def probe(seed):
+        raise ZeroDivisionError("secret details")
+
+    envelope = cp._run(probe)
+    assert envelope["error"] == "ZeroDivisionError" and "secret" not in json.dumps(envelope)
+
+
+def test_raised_names_the_exception():
+    assert cp.raised(lambda: 1 / 0) == "ZeroDivisionError"
+    assert cp.raised(lambda: None) is None
+    assert math.isinf(cp._statistic("abs_min_nonzero", [0.0]))
