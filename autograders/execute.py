@@ -73,6 +73,9 @@ class SandboxedExecute(Execute):
         except CellTimeoutError:
             # the cell ignored the interrupt: it would block every later cell
             failure = error_output("CellTimeout", "the cell did not stop when interrupted at its time limit")
+        except Exception as exc:  # noqa: BLE001 - e.g. forked children garbling the kernel's messages
+            self.log.warning("Lost the kernel in cell %d: %s: %s", index, type(exc).__name__, exc)
+            failure = error_output("KernelLost", "the grader lost contact with the kernel during this cell")
         else:
             return result
         cell.outputs.append(failure)
@@ -96,7 +99,7 @@ class SandboxedExecute(Execute):
                 replay.outputs = []
                 try:
                     self.execute_cell(replay, index, store_history=True)
-                except (DeadKernelError, CellTimeoutError):
+                except Exception:  # noqa: BLE001 - as in preprocess_cell
                     self._fatal_cells.add(index)
                     return self._restart_and_replay(failed_index)
 

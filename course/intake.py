@@ -1,8 +1,8 @@
 """Intake: make every submitted notebook gradable before nbgrader sees it, losing nothing.
 
-nbgrader stops on a notebook it cannot read, rejects one whose graded cells repeat an id, and
-grades a renamed notebook as a stranger. Here repeated cells are dropped (the original is kept
-as ``*.original``), a submission that is not valid JSON (or empty) is kept beside as ``*.unreadable`` and
+nbgrader stops on a notebook it cannot read, rejects one whose graded cells repeat an id or
+whose locked cells changed type, and grades a renamed notebook as a stranger. Here repeated cells
+are dropped and locked cells restored (the original is kept as ``*.original``), a submission that is not valid JSON (or empty) is kept beside as ``*.unreadable`` and
 replaced by the released notebook with a note saying why, so it scores 0 with a reason; a
 single notebook under another name is renamed to the expected name.
 """
@@ -45,6 +45,28 @@ def _drop_duplicate_cells(path: Path) -> list[str]:
     return [f"removed repeated copies of cells {', '.join(sorted(set(dropped)))}"]
 
 
+def _restore_locked_cells(path: Path, release_folder: Path) -> list[str]:
+    """A locked cell (a test, the setup) whose type or metadata was changed makes nbgrader reject
+    the whole notebook; put back the released cell, as nbgrader itself restores locked sources."""
+    released = nbformat.read(release_folder / path.name, as_version=4)
+    locked = {cell.metadata.nbgrader["grade_id"]: cell for cell in released.cells
+              if cell.get("metadata", {}).get("nbgrader", {}).get("locked")}
+    nb = nbformat.read(path, as_version=4)
+    restored = []
+    for index, cell in enumerate(nb.cells):
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        original = locked.get(grade_id)
+        if original is not None and (cell.cell_type != original.cell_type
+                                     or cell.metadata.nbgrader != original.metadata.nbgrader):
+            nb.cells[index] = nbformat.from_dict(original)
+            restored.append(grade_id)
+    if not restored:
+        return []
+    shutil.copy2(path, path.with_suffix(".ipynb.original"))
+    nbformat.write(nb, path)
+    return [f"restored the locked cells {', '.join(restored)}"]
+
+
 def intake_submission(folder: Path, expected: str, release_folder: Path) -> list[str]:
     """Repair one student's submission folder for one chapter; return what was done."""
     notes = []
@@ -58,7 +80,7 @@ def intake_submission(folder: Path, expected: str, release_folder: Path) -> list
     else:
         reason = _readable(target)
         if reason is None:
-            return notes + _drop_duplicate_cells(target)
+            return notes + _drop_duplicate_cells(target) + _restore_locked_cells(target, release_folder)
     replace_with_release(folder, expected, release_folder, reason)
     notes.append(f"{target.name}: {reason}; graded as an empty submission")
     return notes

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -109,14 +110,22 @@ def autograde(course: Course, chapter: str | None = None) -> list[str]:
             course.nbgrader("generate_assignment", name, "--force")
         for student, notes in intake(course.root, name, course.notebook_name(name)).items():
             print(f"{student}/{name}: " + "; ".join(notes))
-        result = course.nbgrader("autograde", name, check=False)
+        course.nbgrader("autograde", name, check=False)
         for student in ungraded(course, name):
-            # nbgrader gave up on this one submission: grade an empty copy in its place, with the reason
-            reason = last_error(result.stdout + result.stderr)
-            replace_with_release(course.root / "submitted" / student / name, course.notebook_name(name),
-                                 course.root / "release" / name, f"the grader could not run it ({reason})")
-            course.nbgrader("autograde", name, "--student", student, "--force")
+            grade_despite_failure(course, name, student)
     return graded
+
+
+def grade_despite_failure(course: Course, chapter: str, student: str) -> None:
+    """nbgrader gave up on one submission: try it alone once more, then grade an empty copy of the
+    chapter in its place with nbgrader's reason, so that every submission gets a score and a reason."""
+    result = course.nbgrader("autograde", chapter, "--student", student, "--force", check=False)
+    if result.returncode == 0:
+        return
+    replace_with_release(course.root / "submitted" / student / chapter, course.notebook_name(chapter),
+                         course.root / "release" / chapter,
+                         f"the grader could not run it ({last_error(result.stdout + result.stderr)})")
+    course.nbgrader("autograde", chapter, "--student", student, "--force")
 
 
 def ungraded(course: Course, chapter: str) -> list[str]:
@@ -126,8 +135,9 @@ def ungraded(course: Course, chapter: str) -> list[str]:
 
 
 def last_error(log: str) -> str:
-    errors = [line.split("]", 1)[-1].strip() for line in log.splitlines() if "| ERROR]" in line]
-    return errors[0][:200] if errors else "unknown error"
+    """The last exception nbgrader's log names (``SomeError: message``)."""
+    errors = re.findall(r"^\s*([A-Za-z_.]*(?:Error|Exception): .*)$", log, re.MULTILINE)
+    return errors[-1].strip()[:200] if errors else "unknown error"
 
 
 def feedback(course: Course, chapter: str | None = None) -> list[Path]:

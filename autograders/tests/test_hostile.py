@@ -66,7 +66,8 @@ ATTACKS = {
     "writes_10gb_file": ("with open('big.bin', 'wb') as f:\n    for _ in range(10_000):\n        f.write(b'x' * 1_000_000)\n" + RIGHT_DOUBLE, "zero"),
     "sys_exit": ("import sys\nsys.exit(3)\n" + RIGHT_DOUBLE, "zero"),
     "os_exit": ("import os\nos._exit(0)\n" + RIGHT_DOUBLE, "zero"),
-    "ipython_exit": ("exit()\n" + RIGHT_DOUBLE, "zero"),
+    # IPython's exit() lets the cell finish, then the kernel exits: the answer stands
+    "ipython_exit": ("exit()\n" + RIGHT_DOUBLE, "full"),
     "kills_itself": ("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n" + RIGHT_DOUBLE, "zero"),
     "segfault_ctypes": ("import ctypes\nctypes.string_at(0)\n" + RIGHT_DOUBLE, "zero"),
     "prints_200mb": ("import sys\nfor _ in range(200):\n    sys.stdout.write('x' * 1_000_000 + '\\n')\n" + WRONG, "zero"),
@@ -122,6 +123,10 @@ def _structural():
         "later_cell_prints_hidden_code": (later_cell_prints_history, RIGHT_DOUBLE, "full"),
     }
 
+
+# Attacks on the grading machinery inside the student's own kernel: they cannot forge a point,
+# but they may cost the same student's later tests too (never another student's).
+SELF_SABOTAGE = {"patch_course_probe_report"}
 
 RAW_FILES = {  # name -> (file name, content, expected double outcome)
     "invalid_json": (f"{toy.NOTEBOOK}.ipynb", '{"cells": [', "zero"),
@@ -203,7 +208,7 @@ def test_corpus_is_large_enough(graded):
 
 
 def test_batch_completes_and_every_submission_is_graded(graded):
-    missing = set(graded["expected"]) | {"control"} - set(graded["scores"])
+    missing = (set(graded["expected"]) | {"control"}) - set(graded["scores"])
     assert not missing, f"not graded: {missing}"
 
 
@@ -229,7 +234,7 @@ def test_each_attack_gets_its_outcome(graded, name):
         assert got != "full", f"{name}: forged points on double: {cells}"
     else:
         assert got == "full", f"{name}: {cells}"
-    if name not in RAW_FILES or name == "renamed_notebook":
+    if (name not in RAW_FILES or name == "renamed_notebook") and name not in SELF_SABOTAGE:
         assert _outcome(cells, "halve") == "full", f"{name}: the attack cost points elsewhere: {cells}"
 
 

@@ -1,0 +1,32 @@
+"""Every chapter's graders against its bank: the reference full, the stub 0, each known-wrong
+answer loses points on its own exercise only, each correct variant keeps full marks."""
+from __future__ import annotations
+
+import pytest
+
+from autograders.bank import answer_cells, bank_entries, grade_bank
+from course.pipeline import assignments, source_notebook
+
+import nbformat
+
+CHAPTERS = assignments()
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_bank_is_big_enough(chapter):
+    exercises = answer_cells(nbformat.read(source_notebook(chapter), as_version=4))
+    entries = bank_entries(chapter)
+    for exercise in exercises:
+        own = [e for e in entries if e.exercise == exercise]
+        assert sum(not e.correct for e in own) >= 5, f"{exercise}: fewer than 5 known-wrong answers"
+        assert sum(e.correct for e in own) >= 2, f"{exercise}: fewer than 2 correct variants"
+        assert all(e.summary for e in own), f"{exercise}: every entry starts with a comment saying what it does"
+    assert {e.exercise for e in entries} <= set(exercises), "bank entries for exercises the notebook lacks"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_graders_decide_every_bank_entry_right(chapter):
+    result = grade_bank(chapter)
+    wrong = {student: found for student, found in result.problems.items() if found}
+    assert not wrong, "\n".join(f"{student}: {'; '.join(found)}" for student, found in wrong.items())
+    assert len(result.problems) == len(bank_entries(chapter)) + 2
