@@ -57,7 +57,7 @@ zip-collect: $(STAMP)
 	$(COURSE) zip-collect
 
 autograde: $(STAMP)
-	$(COURSE) autograde
+	$(COURSE) autograde $(if $(JOBS),--jobs $(JOBS))
 
 feedback: $(STAMP)
 	$(COURSE) feedback

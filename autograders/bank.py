@@ -14,6 +14,7 @@ from pathlib import Path
 import nbformat
 from nbgrader import utils
 
+from course import operations
 from course.pipeline import Course, source_notebook
 
 BANKS = Path(__file__).resolve().parent / "banks"
@@ -115,7 +116,7 @@ def grade_bank(assignment: str, only: str | None = None) -> BankResult:
         course.submit_notebook(entry.student_id, assignment,
                                with_answers(source, {entry.exercise: entry.path.read_text()}))
         kinds[entry.student_id] = ("correct" if entry.correct else "wrong", entry.exercise)
-    course.nbgrader("autograde", assignment, "--force")
+    operations.autograde(course, assignment, resume=False)
     graded = course.scores(assignment)
     found = {student: problems(kind, exercise, graded[student], exercises) if student in graded else ["not graded"]
              for student, (kind, exercise) in kinds.items()}

@@ -84,5 +84,7 @@ def reference_reports(course_root: Path, source_notebook: Path, seed: int, execu
                 f"({problem}): fix the source notebook")
         reports[grade_id] = found[0]
     cache.parent.mkdir(parents=True, exist_ok=True)
-    cache.write_text(json.dumps(reports))
+    partial = cache.with_suffix(f".{os.getpid()}.part")
+    partial.write_text(json.dumps(reports))
+    os.replace(partial, cache)  # atomic: parallel graders never read half a file
     return reports

@@ -31,6 +31,9 @@ def main(argv=None) -> int:
                             ("autograde", "grade collected submissions"), ("feedback", "write feedback files")]:
         command = commands.add_parser(name, help=help_text)
         command.add_argument("chapter", nargs="?", help="one chapter (default: all)")
+        if name == "autograde":
+            command.add_argument("--jobs", type=int, default=None, help="parallel graders (default: cores)")
+            command.add_argument("--no-resume", action="store_true", help="regrade unchanged submissions too")
     commands.add_parser("export", help="grades.csv from the gradebook")
     commands.add_parser("demo", help="the whole cycle on a synthetic class")
     lab_parser = commands.add_parser("lab", help="JupyterLab for a student or the instructor")
@@ -47,6 +50,11 @@ def main(argv=None) -> int:
             return lab(course, args.student, args.formgrader)
         if args.command == "export":
             print(f"grades written to {operations.export(course)}")
+            return 0
+        if args.command == "autograde":
+            for run in operations.autograde(course, args.chapter, args.jobs, not args.no_resume):
+                print(f"{run.chapter}: graded {len(run.graded)} ({len(run.failed)} as empty copies after a "
+                      f"grader failure), {len(run.skipped)} unchanged since last graded, {run.seconds:.0f} s")
             return 0
         action = getattr(operations, args.command.replace("-", "_"))
         result = action(course, args.chapter)

@@ -100,20 +100,23 @@ def check_grading_config(course: Course) -> None:
         raise PipelineError(f"submissions must run in the {SANDBOX_KERNEL!r} kernel")
 
 
-def autograde(course: Course, chapter: str | None = None) -> list[str]:
+def autograde(course: Course, chapter: str | None = None, jobs: int | None = None, resume: bool = True,
+              progress=None) -> list:
+    """Grade every collected submission (in parallel, skipping those graded and unchanged)."""
+    from .grading import grade_chapter
+
     check_grading_config(course)
-    graded = submitted_chapters(course, chapter)
-    if not graded:
+    chapters = submitted_chapters(course, chapter)
+    if not chapters:
         raise PipelineError("there are no submissions to grade: run `make collect` first")
-    for name in graded:
+    runs = []
+    for name in chapters:
         if not (course.root / "release" / name).is_dir():
             course.nbgrader("generate_assignment", name, "--force")
         for student, notes in intake(course.root, name, course.notebook_name(name)).items():
             print(f"{student}/{name}: " + "; ".join(notes))
-        course.nbgrader("autograde", name, check=False)
-        for student in ungraded(course, name):
-            grade_despite_failure(course, name, student)
-    return graded
+        runs.append(grade_chapter(course, name, jobs, resume, progress))
+    return runs
 
 
 def grade_despite_failure(course: Course, chapter: str, student: str) -> None:
@@ -126,12 +129,6 @@ def grade_despite_failure(course: Course, chapter: str, student: str) -> None:
                          course.root / "release" / chapter,
                          f"the grader could not run it ({last_error(result.stdout + result.stderr)})")
     course.nbgrader("autograde", chapter, "--student", student, "--force")
-
-
-def ungraded(course: Course, chapter: str) -> list[str]:
-    """Students who submitted ``chapter`` but have no autograded notebook for it."""
-    return [folder.parent.name for folder in sorted((course.root / "submitted").glob(f"*/{chapter}"))
-            if not (course.root / "autograded" / folder.parent.name / chapter).is_dir()]
 
 
 def last_error(log: str) -> str:
