@@ -12,7 +12,7 @@ ASSIGNMENTS := $(notdir $(patsubst %/,%,$(dir $(wildcard source/*/*.ipynb))))
 # Set STUDENT for the student's side of `make lab`, e.g. `make lab STUDENT=alice`.
 STUDENT     ?=
 
-.PHONY: help setup demo test generate release collect zip-collect autograde feedback export \
+.PHONY: help setup demo test bench generate release collect zip-collect autograde feedback export \
         lab formgrader execute bank doctor clean-grading
 
 help:
@@ -42,6 +42,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/pytest
+
+# Stock serial nbgrader against the course's parallel grading on one synthetic class.
+bench: $(STAMP)
+	$(COURSE) bench
 
 generate: $(STAMP)
 	$(COURSE) generate

@@ -5,21 +5,16 @@ import argparse
 import os
 import sys
 
-from . import operations
-from .pipeline import REPO, Course, PipelineError, nbgrader_env
+from . import labs, operations
+from .pipeline import REPO, Course, PipelineError
 
 
-def lab(course: Course, student: str | None, formgrader: bool) -> int:
-    """JupyterLab in the course folder: the instructor's (formgrader) or a student's."""
-    env = nbgrader_env()
-    args = ["jupyter", "lab", "--ip=127.0.0.1", "--no-browser" if os.environ.get("CI") else "--ServerApp.open_browser=True"]
-    if formgrader:
-        args.append("--ServerApp.default_url=/formgrader")
-    elif student:
-        operations.ensure_exchange(course)
-        args += [f"--CourseDirectory.student_id={student}"]
-    os.chdir(course.root)
-    os.execvpe(args[0], args, env)
+def lab(course: Course, student: str | None) -> int:
+    """JupyterLab for ``student`` in students/<id>/, or for the instructor in the course root at formgrader."""
+    browser = ["--no-browser" if os.environ.get("CI") else "--ServerApp.open_browser=True"]
+    chosen = labs.student_lab(course, student, browser) if student else labs.instructor_lab(course, browser)
+    os.chdir(chosen.folder)
+    os.execvpe(chosen.argv[0], chosen.argv, chosen.env)
 
 
 def main(argv=None) -> int:
@@ -36,9 +31,10 @@ def main(argv=None) -> int:
             command.add_argument("--no-resume", action="store_true", help="regrade unchanged submissions too")
     commands.add_parser("export", help="grades.csv from the gradebook")
     commands.add_parser("demo", help="the whole cycle on a synthetic class")
-    lab_parser = commands.add_parser("lab", help="JupyterLab for a student or the instructor")
-    lab_parser.add_argument("--student")
-    lab_parser.add_argument("--formgrader", action="store_true")
+    commands.add_parser("bench", help="stock serial nbgrader against the course's grading, one class")
+    lab_parser = commands.add_parser("lab", help="JupyterLab for a student (--student ID) or the instructor (formgrader)")
+    lab_parser.add_argument("--student", help="the student's id: JupyterLab in students/<id>/ with the Assignments panel")
+    lab_parser.add_argument("--formgrader", action="store_true", help="the instructor's JupyterLab (the default)")
     args = parser.parse_args(argv)
 
     course = Course(REPO)
@@ -46,8 +42,11 @@ def main(argv=None) -> int:
         if args.command == "demo":
             from .demo import main as demo_main
             return demo_main()
+        if args.command == "bench":
+            from .bench import main as bench_main
+            return bench_main()
         if args.command == "lab":
-            return lab(course, args.student, args.formgrader)
+            return lab(course, None if args.formgrader else args.student)
         if args.command == "export":
             print(f"grades written to {operations.export(course)}")
             return 0

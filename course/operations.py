@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+import sys
 from pathlib import Path
 
 from .intake import intake, replace_with_release
@@ -100,12 +101,21 @@ def check_grading_config(course: Course) -> None:
         raise PipelineError(f"submissions must run in the {SANDBOX_KERNEL!r} kernel")
 
 
+def warn_missing_protections() -> None:
+    """Grading still runs where the machine lacks a sandbox layer, but says so loudly."""
+    from autograders.sandbox import protections, warnings_for
+
+    for line in warnings_for(protections()):
+        print(line, file=sys.stderr)
+
+
 def autograde(course: Course, chapter: str | None = None, jobs: int | None = None, resume: bool = True,
               progress=None) -> list:
     """Grade every collected submission (in parallel, skipping those graded and unchanged)."""
     from .grading import grade_chapter
 
     check_grading_config(course)
+    warn_missing_protections()
     chapters = submitted_chapters(course, chapter)
     if not chapters:
         raise PipelineError("there are no submissions to grade: run `make collect` first")

@@ -15,7 +15,6 @@ import json
 import os
 import pwd
 import shutil
-import signal
 import socket
 import stat
 import subprocess
@@ -23,7 +22,10 @@ import sys
 import tempfile
 import textwrap
 import time
+import uuid
 from pathlib import Path
+
+import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:
@@ -47,9 +49,10 @@ class Kernel:
 
         config = Config()
         config.KernelManager.transport = "ipc"
-        if ip:
-            config.KernelManager.ip = str(ip)
         self.km = KernelManager(config=config, kernel_name=KERNEL_NAME)
+        if ip:  # as SandboxedExecute does: connection file and sockets in one private folder
+            self.km.connection_file = os.path.join(os.path.dirname(ip), f"kernel-{uuid.uuid4()}.json")
+            self.km.ip = str(ip)
         kernel_env = dict(os.environ)
         kernel_env.update(env or {})
         started = time.monotonic()
@@ -119,16 +122,12 @@ BWRAP_OK, BWRAP_WHY = _bwrap_ok()
 
 
 def _needs_bwrap():
-    import pytest
-
     if not BWRAP_OK:
         pytest.skip(f"the sandbox cannot run here: {BWRAP_WHY} (see `python -m autograders.sandbox doctor`)")
 
 
 # --------------------------------------------------------------------------------------------
 # Fixtures
-
-import pytest  # noqa: E402
 
 
 @pytest.fixture(scope="module")

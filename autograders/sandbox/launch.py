@@ -1,0 +1,1010 @@
+#!/usr/bin/env python3
+"""Kernel launcher of the ``course-sandbox`` kernelspec: runs ipykernel in a sandbox.
+
+    launch.py -f CONNECTION_FILE [ipykernel arguments...]
+
+Standard library only: it runs with the course environment's interpreter, before anything else.
+The kernel's working folder is the launcher's working directory (the notebook's folder).
+README.md (next to this file) explains the design; ``protections()`` reports what this machine
+provides. Layers, outermost first:
+
+1. As root: a per-kernel unprivileged uid/gid from a range (``COURSE_SANDBOX_UIDS``, default
+   61000-61063), chosen under a lock so that concurrent kernels never share one, entered with
+   ``setpriv --no-new-privs``. Root first makes a private mount namespace in which every folder
+   the kernel needs but the uid could not reach (the Python under ``/root``, which is 0700) is
+   re-bound below a tmpfs, where any uid can reach it.
+2. Resource limits (setrlimit before exec, inherited): address space, CPU seconds, file size,
+   open files, no core dumps; the process count inside the user namespace, where it counts only
+   the sandbox's processes (and per uid as well when the uid is dropped). The launcher watches
+   the memory of all the sandbox's processes together and kills the sandbox above a total.
+3. bubblewrap: new user, pid, ipc, net, uts (and cgroup where possible) namespaces, no nested
+   user namespaces, a read-only root made of /usr, a minimal /etc, the Python installation, the
+   environment (venv) and ``autograders/runtime``; size-limited tmpfs /tmp and /dev/shm; the
+   working folder as a private size-limited copy (default) or bound read-write; nothing else.
+4. A cleared environment.
+
+The kernel talks to its client over ZMQ IPC sockets (its network namespace has no route to the
+client). The launcher copies the connection file into a private per-kernel folder (the "kernel
+folder", /run/kernel inside the sandbox), points its ``ip`` there, and puts symbolic links where
+the client connects (``<ip>-<port>``) to the sockets the kernel creates there. Other files of
+the client's runtime folder (other kernels' connection files) are never visible to the kernel.
+
+A janitor process (forked, in its own session) removes the kernel folder and the links (and in
+mode ``bind`` gives the working folder back to its owner) when the launcher ends, even when the
+client kills the launcher's process group with SIGKILL.
+
+If bubblewrap cannot run, the kernel still starts with the limits that remain and one
+``SANDBOX WARNING:`` line per missing protection goes to stderr, unless
+``COURSE_SANDBOX_REQUIRE=1``, which makes the launcher refuse to start instead (exit 3).
+"""
+from __future__ import annotations
+
+import ctypes
+import errno
+import fcntl
+import json
+import os
+import pwd
+import resource
+import select
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+
+# --------------------------------------------------------------------------------------------
+# Where things are: derived at run time (CI runs from a fresh clone in another folder)
+
+HERE = os.path.dirname(os.path.realpath(__file__))
+REPO_ROOT = os.path.dirname(os.path.dirname(HERE))  # <repo>/autograders/sandbox/launch.py
+RUNTIME_DIR = os.path.join(REPO_ROOT, "autograders", "runtime")
+
+KERNEL_DIR_INSIDE = "/run/kernel"  # the kernel folder, as the kernel sees it
+UID_RANGE_DEFAULT = (61000, 61063)
+PROBE_UID = 65534  # the unprivileged uid the probe uses; never one of the range
+LOCK_DIR_CANDIDATES = ("/run/course-sandbox",
+                       os.path.join(tempfile.gettempdir(), "course-sandbox-locks"))
+MiB = 1024 * 1024
+
+
+def _env_int(name, default):
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise SystemExit(f"SANDBOX ERROR: {name}={value!r} is not an integer") from None
+
+
+def limits():
+    """The resource limits: defaults, or the ``COURSE_SANDBOX_*`` environment variables."""
+    return {
+        # Measured: ipykernel + torch + matplotlib, an MNIST-sized MLP epoch and a CNN with two
+        # DataLoader workers peak at 1.2 GiB of address space (with MALLOC_ARENA_MAX=2); the
+        # kernel works with 1.8 GiB. 3 GiB leaves room for a data set; 50 GB fails at once.
+        "address_space": _env_int("COURSE_SANDBOX_MEMORY_MB", 3072) * MiB,
+        "cpu_seconds": _env_int("COURSE_SANDBOX_CPU_SECONDS", 600),
+        # processes and threads of the sandbox (the kernel with torch uses about 11)
+        "processes": _env_int("COURSE_SANDBOX_NPROC", 128),
+        "file_size": _env_int("COURSE_SANDBOX_FILE_SIZE_MB", 64) * MiB,
+        "open_files": _env_int("COURSE_SANDBOX_NOFILE", 1024),
+        "tmp_size": _env_int("COURSE_SANDBOX_TMP_MB", 256) * MiB,  # /tmp and /dev/shm, each
+        # the private copy of the working folder (mode "copy"): its tmpfs, and how many
+        # entries of the folder are copied into it
+        "workdir_size": _env_int("COURSE_SANDBOX_WORKDIR_MB", 512) * MiB,
+        "workdir_entries": _env_int("COURSE_SANDBOX_WORKDIR_ENTRIES", 400),
+        # What the kernel process may write to the client's stderr. The kernel's own output
+        # goes to the notebook; this is for crash messages, and a flood is cut off.
+        "stderr_bytes": _env_int("COURSE_SANDBOX_STDERR_KB", 256) * 1024,
+        # The address-space limit is per process; the launcher also watches the memory of all
+        # of the sandbox's processes together (proportional set size, 4 times a second) and
+        # kills the sandbox when two measurements in a row are above this. 0: no watch.
+        "total_memory": _env_int("COURSE_SANDBOX_TOTAL_MEMORY_MB", 4096) * MiB,
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# What this machine can do
+
+
+def _bwrap_path():
+    override = os.environ.get("COURSE_SANDBOX_BWRAP")  # the tests simulate a missing bwrap
+    if override is not None:
+        return override if os.path.isfile(override) and os.access(override, os.X_OK) else None
+    for candidate in ("/usr/bin/bwrap", "/bin/bwrap"):
+        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return candidate
+    return shutil.which("bwrap")
+
+
+def _tool(name):
+    for candidate in (f"/usr/bin/{name}", f"/bin/{name}", f"/usr/sbin/{name}"):
+        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return candidate
+    return shutil.which(name)
+
+
+def _uid_range():
+    spec = os.environ.get("COURSE_SANDBOX_UIDS")
+    if not spec:
+        return UID_RANGE_DEFAULT
+    try:
+        lo, hi = (int(part) for part in spec.split("-", 1))
+    except ValueError:
+        raise SystemExit(f"SANDBOX ERROR: COURSE_SANDBOX_UIDS={spec!r} is not LO-HI") from None
+    if not 1000 <= lo <= hi < 2**31 - 1:
+        raise SystemExit(f"SANDBOX ERROR: COURSE_SANDBOX_UIDS={spec!r} is out of range")
+    return lo, hi
+
+
+def _user_namespaces_enabled():
+    try:
+        with open("/proc/sys/user/max_user_namespaces") as f:
+            if int(f.read().strip()) == 0:
+                return False
+    except (OSError, ValueError):
+        pass
+    try:
+        with open("/proc/sys/kernel/unprivileged_userns_clone") as f:  # some Debian kernels
+            if f.read().strip() == "0":
+                return False
+    except OSError:
+        pass
+    return True
+
+
+_NAMESPACE_ARGS = ["--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-net",
+                   "--unshare-uts", "--unshare-cgroup-try"]
+_PROBE_CACHE = {}
+_FEATURES_CACHE = {}
+
+
+def _bwrap_features(bwrap):
+    """The options of this bwrap that are newer than what every version has: ``--size``
+    (tmpfs size limits, 0.8) and ``--disable-userns`` (no user namespaces inside, 0.8)."""
+    if bwrap not in _FEATURES_CACHE:
+        try:
+            text = subprocess.run([bwrap, "--help"], capture_output=True, text=True,
+                                  timeout=10).stdout
+        except (OSError, subprocess.SubprocessError):
+            text = ""
+        _FEATURES_CACHE[bwrap] = {opt for opt in ("--size", "--disable-userns") if opt in text}
+    return _FEATURES_CACHE[bwrap]
+
+
+def _namespace_args(bwrap):
+    extra = ["--disable-userns"] if "--disable-userns" in _bwrap_features(bwrap) else []
+    return _NAMESPACE_ARGS + extra
+
+
+def _probe_bwrap(bwrap, drop_uid, setpriv):
+    """Run ``bwrap <the kernel's namespaces> true`` as the kernel's uid would. (ok, message)"""
+    key = (bwrap, drop_uid)
+    if key in _PROBE_CACHE:
+        return _PROBE_CACHE[key]
+    argv = [bwrap, *_namespace_args(bwrap), "--die-with-parent", "--ro-bind", "/usr", "/usr",
+            *_root_links(), "--proc", "/proc", "--dev", "/dev", "--", "true"]
+    preexec = None
+    if drop_uid is not None:
+        argv = [setpriv, f"--reuid={drop_uid}", f"--regid={drop_uid}", "--clear-groups",
+                "--no-new-privs", "--", *argv]
+
+        def preexec():
+            _make_reachable([])  # the private mount namespace step of a real launch
+    try:
+        proc = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, timeout=30, preexec_fn=preexec,
+                              env={"PATH": "/usr/bin:/bin"})
+    except (OSError, subprocess.SubprocessError) as exc:
+        result = (False, f"{type(exc).__name__}: {exc}")
+    else:
+        message = proc.stderr.decode(errors="replace").strip()
+        result = (True, "ok") if proc.returncode == 0 else (False, message or f"exit {proc.returncode}")
+    _PROBE_CACHE[key] = result
+    return result
+
+
+def protections():
+    """The protection layers a kernel started now on this machine gets.
+
+    Values are True/False, or a str: a tool's path, or why a layer is missing.
+    ``bwrap`` (path or False), ``user_namespaces``, ``bwrap_usable`` (True or the reason it is
+    not), ``root``, ``per_kernel_uid`` (True, False, or a str when not root: not applicable),
+    ``setpriv``, ``filesystem_isolation``, ``network_isolation``, ``pid_isolation``,
+    ``resource_limits``, ``nproc_limit`` (False or how processes are counted), ``prlimit``, and
+    ``missing``: the names of the missing layers, comma-separated ("" when none).
+    The launcher decides with this same function, so this is exactly what a kernel gets.
+    """
+    root = os.geteuid() == 0
+    bwrap = _bwrap_path()
+    setpriv = _tool("setpriv")
+    per_uid = bool(root and setpriv)
+    if bwrap is None:
+        usable = "bwrap not found (install the Debian package bubblewrap)"
+    else:
+        ok, why = _probe_bwrap(bwrap, PROBE_UID if per_uid else None, setpriv)
+        usable = True if ok else f"bwrap cannot create its namespaces here: {why}"
+    sandbox = usable is True
+    if sandbox:
+        nproc = "per sandbox and per uid" if per_uid else "per sandbox (user namespace)"
+    else:
+        nproc = "per uid" if per_uid else False
+    info = {
+        "bwrap": bwrap or False,
+        "user_namespaces": _user_namespaces_enabled(),
+        "bwrap_usable": usable,
+        "root": root,
+        "per_kernel_uid": per_uid if root else "not root: the kernel runs as the calling user",
+        "setpriv": setpriv or False,
+        "filesystem_isolation": sandbox,
+        "network_isolation": sandbox,
+        "pid_isolation": sandbox,
+        "resource_limits": True,
+        "nproc_limit": nproc,
+        "prlimit": _tool("prlimit") or False,
+        "tmpfs_size_limits": sandbox and "--size" in _bwrap_features(bwrap),
+        "no_nested_user_namespaces": sandbox and "--disable-userns" in _bwrap_features(bwrap),
+    }
+    missing = [name for name in ("filesystem_isolation", "network_isolation", "pid_isolation",
+                                 "tmpfs_size_limits", "no_nested_user_namespaces")
+               if not info[name]]
+    if root and not per_uid:
+        missing.append("per_kernel_uid")
+    if not nproc:
+        missing.append("nproc_limit")
+    info["missing"] = ",".join(missing)
+    return info
+
+
+def warnings_for(info):
+    """One ``SANDBOX WARNING:`` line per missing protection of ``protections()``."""
+    why = info["bwrap_usable"]
+    lines = []
+    if why is not True:
+        lines += [
+            f"SANDBOX WARNING: no network isolation: {why}",
+            f"SANDBOX WARNING: no filesystem isolation (the kernel reads what its uid can): {why}",
+            f"SANDBOX WARNING: no process isolation (no pid namespace): {why}",
+        ]
+    if info["root"] and info["per_kernel_uid"] is not True:
+        lines.append("SANDBOX WARNING: no per-kernel uid: setpriv (util-linux) not found, "
+                     "the kernel runs as root")
+    if why is True and not info["tmpfs_size_limits"]:
+        lines.append("SANDBOX WARNING: no size limit on the kernel's tmpfs (/tmp, /dev/shm, the "
+                     "copy of its folder): this bwrap has no --size (bubblewrap >= 0.8 has)")
+    if why is True and not info["no_nested_user_namespaces"]:
+        lines.append("SANDBOX WARNING: the kernel may create user namespaces: this bwrap has "
+                     "no --disable-userns (bubblewrap >= 0.8 has)")
+    if not info["nproc_limit"]:
+        lines.append("SANDBOX WARNING: no process-count limit: without a user namespace or a "
+                     "per-kernel uid it would count all of this user's processes")
+    return lines
+
+
+# --------------------------------------------------------------------------------------------
+# Mounts (as root, in the forked child, before it drops its uid)
+
+CLONE_NEWNS = 0x00020000
+MS_NOSUID, MS_NODEV, MS_BIND, MS_REC, MS_PRIVATE = 2, 4, 4096, 16384, 1 << 18
+
+
+def _root_links():
+    """/bin, /lib, ... as on the host: symbolic links into /usr, or read-only binds."""
+    args = []
+    for path in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
+        if os.path.islink(path):
+            args += ["--symlink", os.readlink(path), path]
+        elif os.path.isdir(path):
+            args += ["--ro-bind", path, path]
+    return args
+
+
+def _check(result, what):
+    if result != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{what}: {os.strerror(err)}")
+
+
+def _blocking_ancestor(path):
+    """The topmost folder above ``path`` that a stranger uid cannot search, or None."""
+    parts = path.strip("/").split("/")[:-1]
+    current = "/"
+    for part in parts:
+        current = os.path.join(current, part)
+        try:
+            if not os.stat(current).st_mode & stat.S_IXOTH:
+                return current
+        except OSError:
+            return None
+    return None
+
+
+def _make_reachable(paths):
+    """In a forked child, as root: enter a private mount namespace in which every folder of
+    ``paths`` can be reached by any uid. A folder above one of them that strangers cannot
+    search (``/root``, 0700) gets a tmpfs over it holding a bind of just that path."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong,
+                           ctypes.c_char_p]
+    _check(libc.unshare(CLONE_NEWNS), "unshare(CLONE_NEWNS)")
+    _check(libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None), "make / private")
+    blocked = {}
+    for path in paths:
+        path = os.path.realpath(path)
+        if not os.path.isdir(path):
+            continue
+        ancestor = _blocking_ancestor(path)
+        if ancestor:
+            blocked.setdefault(ancestor, []).append(path)
+    # open every path before any tmpfs hides it (and after unshare: a bind must come from
+    # the caller's own mount namespace)
+    fds = {p: os.open(p, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+           for ps in blocked.values() for p in ps}
+    for ancestor in sorted(blocked, key=len):
+        _check(libc.mount(b"tmpfs", ancestor.encode(), b"tmpfs", MS_NOSUID | MS_NODEV,
+                          b"mode=0755,size=64k"), f"tmpfs on {ancestor}")
+        for path in blocked[ancestor]:
+            os.makedirs(path, 0o755, exist_ok=True)
+            _check(libc.mount(f"/proc/self/fd/{fds[path]}".encode(), path.encode(), None,
+                              MS_BIND | MS_REC, None), f"bind {path}")
+    for fd in fds.values():
+        os.close(fd)
+
+
+# --------------------------------------------------------------------------------------------
+# Helpers
+
+
+def _debug(message):
+    if os.environ.get("COURSE_SANDBOX_DEBUG") == "1":
+        print(f"SANDBOX DEBUG {time.monotonic():.3f} [{os.getpid()}] {message}",
+              file=sys.stderr, flush=True)
+
+
+def _is_within(path, folder):
+    path, folder = os.path.realpath(path), os.path.realpath(folder)
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
+
+
+def _lchown_tree(top, uid, gid, strip_setid=False):
+    """chown ``top`` and everything below it, never following a symbolic link; optionally
+    clear set-user-id and set-group-id bits (a file the kernel's uid made must not become a
+    set-user-id program of its new owner)."""
+    os.lchown(top, uid, gid)
+    for dirpath, dirnames, filenames in os.walk(top, followlinks=False):
+        for name in dirnames + filenames:
+            path = os.path.join(dirpath, name)
+            try:
+                os.lchown(path, uid, gid)
+                if strip_setid:
+                    st = os.lstat(path)
+                    if stat.S_ISREG(st.st_mode) and st.st_mode & 0o6000:
+                        os.chmod(path, stat.S_IMODE(st.st_mode) & ~0o6000)
+            except FileNotFoundError:
+                pass
+
+
+def _processes_of(uid):
+    """Whether a live (not zombie) process runs as ``uid``."""
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return False
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            if os.stat(f"/proc/{entry}").st_uid != uid:
+                continue
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                state = f.read().rsplit(b")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if state not in (b"Z", b"X"):
+            return True
+    return False
+
+
+def _lock_dir():
+    for candidate in LOCK_DIR_CANDIDATES:
+        try:
+            os.makedirs(candidate, mode=0o700, exist_ok=True)
+            st = os.lstat(candidate)
+        except OSError:
+            continue
+        if stat.S_ISDIR(st.st_mode) and st.st_uid == 0 and not st.st_mode & 0o022:
+            return candidate
+    raise SystemExit("SANDBOX ERROR: no root-owned folder for the uid locks "
+                     f"(tried {', '.join(LOCK_DIR_CANDIDATES)})")
+
+
+def _acquire_uid(deadline_s=60.0):
+    """A free uid of the range, locked for the kernel's life. Returns (uid, lock fd)."""
+    lo, hi = _uid_range()
+    folder = _lock_dir()
+    deadline = time.monotonic() + deadline_s
+    while True:
+        for uid in range(lo, hi + 1):
+            try:
+                pwd.getpwuid(uid)
+                continue  # a real account: never lend it
+            except KeyError:
+                pass
+            fd = os.open(os.path.join(folder, f"uid-{uid}.lock"),
+                         os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                os.close(fd)
+                continue
+            if _processes_of(uid):  # something still runs as it: not ours to lend
+                os.close(fd)
+                continue
+            return uid, fd
+        if time.monotonic() > deadline:
+            raise SystemExit(f"SANDBOX ERROR: all sandbox uids {lo}-{hi} are in use")
+        time.sleep(0.2)
+
+
+def _lock_folder(fd, timeout_s=30.0):
+    """One kernel per working folder: wait for an earlier kernel's janitor to finish."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except OSError as exc:
+            if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN):
+                raise
+        if time.monotonic() > deadline:
+            raise SystemExit("SANDBOX ERROR: another sandboxed kernel still uses this folder")
+        time.sleep(0.05)
+
+
+def _parse_args(argv):
+    connection_file, extra = None, []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg in ("-f", "--f") and i + 1 < len(argv):
+            connection_file = argv[i + 1]
+            i += 2
+            continue
+        if arg.startswith(("-f=", "--f=")):
+            connection_file = arg.split("=", 1)[1]
+        elif arg.startswith(("--HistoryManager.hist_file", "--IPKernelApp.connection_file")):
+            pass  # decided here
+        else:
+            extra.append(arg)
+        i += 1
+    if not connection_file:
+        raise SystemExit("usage: launch.py -f CONNECTION_FILE [ipykernel arguments...]")
+    return os.path.abspath(connection_file), extra
+
+
+def _socket_prefix(conn):
+    """Where the client connects: ``<ip>-<port>``. A relative ip is relative to the client's
+    working directory (jupyter_client's default ``kernel-ipc`` when its connection file was
+    not chosen before its ip; configure an absolute ``KernelManager.ip`` instead)."""
+    ip = conn.get("ip") or "kernel-ipc"
+    if os.path.isabs(ip):
+        return ip
+    try:
+        client_cwd = os.readlink(f"/proc/{os.getppid()}/cwd")
+    except OSError:
+        client_cwd = os.getcwd()
+    return os.path.join(client_cwd, ip)
+
+
+def _unsafe_cwd(cwd, private_dirs):
+    """Why ``cwd`` must not be lent read-write to student code, or None."""
+    if cwd == "/":
+        return "it is /"
+    guarded = [REPO_ROOT, RUNTIME_DIR, *private_dirs, "/usr", "/etc", "/bin", "/lib", "/proc",
+               "/dev", "/sys", "/boot", "/var", "/run", "/home", "/root", "/tmp"]
+    try:
+        guarded.append(pwd.getpwuid(os.getuid()).pw_dir)
+    except KeyError:
+        pass
+    if os.environ.get("HOME"):
+        guarded.append(os.environ["HOME"])
+    for folder in guarded:
+        if folder and folder != "/" and _is_within(folder, cwd):
+            return f"it is or contains {folder}"
+    for folder in ("/usr", "/etc", "/proc", "/sys", "/dev", "/boot"):
+        if _is_within(cwd, folder):
+            return f"it is inside {folder}"
+    return None
+
+
+def _python_binds():
+    """(source, destination) of the folders the interpreter needs: the environment (a venv or
+    a conda environment) and the installation it was made from, at the paths it knows them by."""
+    names = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
+    exe_dir = os.path.dirname(os.path.realpath(sys.executable))
+    names.add(os.path.dirname(exe_dir) if os.path.basename(exe_dir) == "bin" else exe_dir)
+    binds = set()
+    for name in names:
+        real = os.path.realpath(name)
+        binds.add((real, real))
+        if os.path.abspath(name) != real:
+            binds.add((real, os.path.abspath(name)))
+    chosen = []
+    for src, dest in sorted(binds, key=lambda b: (len(b[1]), b)):
+        if _is_within(dest, "/usr"):
+            continue
+        if any(src == dest and s == d and _is_within(dest, d) for s, d in chosen):
+            continue  # already visible through a bind of a folder above it
+        chosen.append((src, dest))
+    return chosen
+
+
+def workdir_mode():
+    """How the kernel gets its working folder: ``copy`` (default) or ``bind``.
+
+    ``copy``: a private, size-limited tmpfs at the folder's path, filled with a copy of the
+    folder when the kernel starts; what the kernel writes there is discarded when it ends. The
+    folder itself is never written (grading the same submission twice starts from the same
+    files), the disk cannot be filled, and nothing the kernel creates (a symbolic link to a
+    root-only file, say) is left for later root processes to trip over.
+    ``bind``: the folder itself, read-write (as root it is lent to the kernel's uid and given
+    back afterwards). Writes persist, bounded per file by the file-size limit only.
+    Without bubblewrap the kernel always works in the folder itself.
+    """
+    mode = os.environ.get("COURSE_SANDBOX_WORKDIR", "copy")
+    if mode not in ("copy", "bind"):
+        raise SystemExit(f"SANDBOX ERROR: COURSE_SANDBOX_WORKDIR={mode!r}: use copy or bind")
+    return mode
+
+
+def _copy_args(folder, budget, max_entries, dest=None):
+    """bwrap arguments that recreate ``folder`` (its folders, files and symbolic links, with
+    their permission bits) at ``dest`` in the sandbox, from file descriptors opened here, so
+    that files only the launcher can read are copied too. Files that would take the copy past
+    ``budget`` bytes or ``max_entries`` entries are left out. Returns (args, fds, left_out)."""
+    dest = dest or folder
+    args, fds, left_out = [], [], []
+    used, entries = 0, 0
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
+        dirnames.sort()
+        for name in sorted(dirnames) + sorted(filenames):
+            path = os.path.join(dirpath, name)
+            target = os.path.join(dest, os.path.relpath(path, folder))
+            try:
+                st = os.lstat(path)
+            except OSError:
+                continue
+            if entries >= max_entries:
+                left_out.append(f"{path} (more than {max_entries} entries)")
+                if stat.S_ISDIR(st.st_mode):
+                    dirnames.remove(name)
+                continue
+            perms = f"0{stat.S_IMODE(st.st_mode) & 0o777 | 0o200:o}"  # the kernel may write its copy
+            if stat.S_ISDIR(st.st_mode):
+                args += ["--perms", f"0{stat.S_IMODE(st.st_mode) & 0o777 | 0o700:o}", "--dir", target]
+            elif stat.S_ISLNK(st.st_mode):
+                args += ["--symlink", os.readlink(path), target]
+            elif stat.S_ISREG(st.st_mode):
+                size = st.st_size + 4096
+                if used + size > budget:
+                    left_out.append(f"{path} ({st.st_size} bytes: over the {budget} bytes of the copy)")
+                    continue
+                try:
+                    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+                except OSError as exc:
+                    left_out.append(f"{path} ({exc.strerror})")
+                    continue
+                used += size
+                fds.append(fd)
+                args += ["--perms", perms, "--file", str(fd), target]
+            else:
+                left_out.append(f"{path} (not a file, folder or link)")
+                continue
+            entries += 1
+    return args, fds, left_out
+
+
+def _etc_args(uid, gid):
+    """A minimal /etc: what the dynamic linker, locales, fonts and getpwuid need."""
+    args = []
+    for name in ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "nsswitch.conf",
+                 "alternatives", "fonts", "mime.types", "hosts", "host.conf", "protocols",
+                 "services"):
+        path = os.path.join("/etc", name)
+        if os.path.exists(path):
+            args += ["--ro-bind", os.path.realpath(path), path]
+    passwd = ("root:x:0:0:root:/root:/usr/sbin/nologin\n"
+              f"student:x:{uid}:{gid}:sandboxed kernel:/tmp:/usr/sbin/nologin\n"
+              "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n")
+    group = f"root:x:0:\nstudent:x:{gid}:\nnogroup:x:65534:\n"
+    fds = []
+    for content, dest in ((passwd, "/etc/passwd"), (group, "/etc/group")):
+        read_fd, write_fd = os.pipe()
+        os.write(write_fd, content.encode())
+        os.close(write_fd)
+        fds.append(read_fd)
+        args += ["--perms", "0644", "--ro-bind-data", str(read_fd), dest]
+    return args, fds
+
+
+def kernel_environment():
+    """The kernel's whole environment (everything else is cleared)."""
+    env = {
+        "PATH": f"{os.path.dirname(os.path.abspath(sys.executable))}:/usr/local/bin:/usr/bin:/bin",
+        "HOME": "/tmp",
+        "PYTHONPATH": RUNTIME_DIR,
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "MPLBACKEND": "Agg",
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        # glibc reserves 64 MiB of address space per malloc arena, up to 8 per core: on a
+        # many-core machine that alone could reach the address-space limit
+        "MALLOC_ARENA_MAX": "2",
+        "LANG": "C.UTF-8",
+        "COURSE_PROBE_MODE": "grade",
+    }
+    if os.environ.get("COURSE_PROBE_SEED"):
+        env["COURSE_PROBE_SEED"] = os.environ["COURSE_PROBE_SEED"]
+    return env
+
+
+def _set_limits(lim, with_nproc):
+    def both(kind, value):
+        resource.setrlimit(kind, (value, value))
+
+    resource.setrlimit(resource.RLIMIT_CPU, (lim["cpu_seconds"], lim["cpu_seconds"] + 5))
+    both(resource.RLIMIT_AS, lim["address_space"])
+    both(resource.RLIMIT_FSIZE, lim["file_size"])
+    both(resource.RLIMIT_NOFILE, lim["open_files"])
+    both(resource.RLIMIT_CORE, 0)
+    if with_nproc:
+        both(resource.RLIMIT_NPROC, lim["processes"])
+
+
+_PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def _tree_memory(root_pid, exact=False):
+    """Memory of ``root_pid`` and all its descendants, in bytes: the sum of their resident
+    sets (cheap, counts pages shared after fork once per process), or with ``exact`` the sum
+    of their proportional set sizes (shared pages divided among their sharers)."""
+    children, rss = {}, {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        pid = int(entry)
+        children.setdefault(int(fields[1]), []).append(pid)
+        rss[pid] = int(fields[21]) * _PAGE
+    total, todo = 0, [root_pid]
+    while todo:
+        pid = todo.pop()
+        todo.extend(children.get(pid, []))
+        if not exact:
+            total += rss.get(pid, 0)
+            continue
+        try:
+            with open(f"/proc/{pid}/smaps_rollup", "rb") as f:
+                pss = next(l for l in f if l.startswith(b"Pss:"))
+            total += int(pss.split()[1]) * 1024
+        except (FileNotFoundError, ProcessLookupError):
+            pass  # it has exited since the scan
+        except (OSError, StopIteration, ValueError):
+            total += rss.get(pid, 0)  # unreadable (made undumpable, say): count all of it
+    return total
+
+
+def _relay_stderr(stream, budget, child=None, memory_limit=0):
+    """Copy the sandbox's stderr to ours up to ``budget`` bytes, then drop the rest; meanwhile
+    kill the sandbox if its processes together use more than ``memory_limit`` bytes."""
+    out = sys.stderr.buffer
+    poller = select.poll()
+    poller.register(stream.fileno(), select.POLLIN | select.POLLHUP)
+    over = 0  # consecutive measurements over the limit: one may race with forks and exits
+    while True:
+        if memory_limit and child is not None and child.poll() is None:
+            if not poller.poll(250):
+                if (_tree_memory(child.pid) > memory_limit
+                        and (used := _tree_memory(child.pid, exact=True)) > memory_limit):
+                    over += 1
+                else:
+                    over = 0
+                if over >= 2:
+                    out.write(f"SANDBOX: the kernel's processes used {used // MiB} MiB of memory "
+                              f"together, over the limit of {memory_limit // MiB} MiB: "
+                              "killed\n".encode())
+                    out.flush()
+                    child.kill()
+                    memory_limit = 0
+                continue
+        try:
+            chunk = os.read(stream.fileno(), 65536)
+        except InterruptedError:
+            continue
+        if not chunk:
+            break
+        if budget > 0:
+            piece = chunk[:budget]
+            budget -= len(piece)
+            try:
+                out.write(piece)
+                if budget <= 0:
+                    out.write(b"\nSANDBOX WARNING: the kernel's stderr was cut off here\n")
+                out.flush()
+            except OSError:
+                budget = 0
+    stream.close()
+
+
+# --------------------------------------------------------------------------------------------
+# The janitor: undoes the launch however the launcher ends
+
+
+def _janitor(pipe_r, child_pidfd, job):
+    """In a forked child, in its own session: wait for EOF on ``pipe_r`` (the launcher is gone),
+    then for the sandbox to be gone, then undo the launch's changes."""
+    try:
+        os.setsid()
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, signal.SIG_IGN)
+        while True:
+            try:
+                if not os.read(pipe_r, 64):
+                    break
+            except InterruptedError:
+                continue
+        if child_pidfd is not None:
+            poller = select.poll()
+            poller.register(child_pidfd, select.POLLIN)
+            poller.poll(10_000)
+        uid = job.get("uid")
+        if uid is not None:  # the pid namespace dies with bwrap; give its processes a moment
+            deadline = time.monotonic() + 5
+            while _processes_of(uid) and time.monotonic() < deadline:
+                time.sleep(0.02)
+        _debug("janitor: the sandbox is gone")
+        _cleanup(job)
+    finally:
+        os._exit(0)
+
+
+def _cleanup(job):
+    for link, target in job.get("links", []):
+        try:
+            if os.readlink(link) == target:
+                os.unlink(link)
+        except OSError:
+            pass
+    if job.get("kernel_dir"):
+        shutil.rmtree(job["kernel_dir"], ignore_errors=True)
+    if job.get("restore_owner"):
+        cwd, uid, gid = job["restore_owner"]
+        try:
+            _lchown_tree(cwd, uid, gid, strip_setid=True)
+        except OSError as exc:
+            print(f"SANDBOX WARNING: could not give {cwd} back to uid {uid}: {exc}",
+                  file=sys.stderr)
+
+
+# --------------------------------------------------------------------------------------------
+# The launch
+
+
+def _refuse(message, code=2):
+    print(f"SANDBOX ERROR: {message}", file=sys.stderr, flush=True)
+    return code
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    connection_file, extra = _parse_args(argv)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # interrupts travel as messages
+    _debug("launcher start")
+
+    info = protections()
+    warnings = warnings_for(info)
+    if warnings and os.environ.get("COURSE_SANDBOX_REQUIRE") == "1":
+        for line in warnings:
+            print(line.replace("WARNING", "ERROR", 1), file=sys.stderr)
+        return _refuse("COURSE_SANDBOX_REQUIRE=1: refusing to start a kernel without them", 3)
+    for line in warnings:
+        print(line, file=sys.stderr, flush=True)
+    use_bwrap = info["bwrap_usable"] is True
+    drop_uid = info["per_kernel_uid"] is True
+
+    with open(connection_file) as f:
+        conn = json.load(f)
+    transport = conn.get("transport", "tcp")
+    if use_bwrap and transport != "ipc":
+        return _refuse("the sandboxed kernel has no network: its client must use ZMQ over IPC "
+                       "(c.KernelManager.transport = 'ipc')")
+    prefix = _socket_prefix(conn) if transport == "ipc" else None
+
+    cwd = os.getcwd()
+    python_binds = _python_binds()
+    private = [os.path.dirname(connection_file)] + ([os.path.dirname(prefix)] if prefix else [])
+    reason = _unsafe_cwd(cwd, [dest for _, dest in python_binds] + private)
+    if reason:
+        return _refuse(f"the kernel's working folder {cwd} would be writable by student code, "
+                       f"and {reason}")
+    lim = limits()
+
+    copy = use_bwrap and workdir_mode() == "copy"
+    lend = drop_uid and not copy  # the kernel's uid writes the folder itself
+
+    folder_fd = os.open(cwd, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    if not copy:
+        _lock_folder(folder_fd)
+    uid = gid = uid_lock = None
+    job = {"links": []}
+    if drop_uid:
+        uid, uid_lock = _acquire_uid()
+        gid = uid
+        job["uid"] = uid
+    if lend:
+        st = os.stat(cwd)
+        job["restore_owner"] = (cwd, st.st_uid, st.st_gid)
+    _debug(f"uid {uid}")
+
+    # The kernel folder, next to the connection file (as private as the client's runtime
+    # folder): the connection file the kernel reads, and the sockets it creates.
+    kernel_dir = tempfile.mkdtemp(prefix=".sandbox-", dir=os.path.dirname(connection_file))
+    job["kernel_dir"] = kernel_dir
+    inside_dir = KERNEL_DIR_INSIDE if use_bwrap else kernel_dir
+    inner_conn = dict(conn)
+    if prefix is not None:
+        inner_conn["ip"] = os.path.join(inside_dir, "ipc")
+    inner_file = os.path.join(kernel_dir, "connection.json")
+    try:
+        fd = os.open(inner_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            json.dump(inner_conn, f)
+        if drop_uid:
+            os.chown(kernel_dir, uid, gid)
+            os.chown(inner_file, uid, gid)
+        if lend:
+            _lchown_tree(cwd, uid, gid)
+        if prefix is not None:
+            for key in ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port"):
+                port = conn.get(key)
+                if not port:
+                    continue
+                link = f"{prefix}-{port}"
+                target = os.path.join(kernel_dir, f"ipc-{port}")
+                if os.path.lexists(link):
+                    os.unlink(link)
+                os.symlink(target, link)
+                job["links"].append((link, target))
+    except BaseException:
+        _cleanup(job)
+        raise
+
+    env = kernel_environment()
+    kernel_cmd = [sys.executable, "-m", "ipykernel_launcher",
+                  "-f", os.path.join(inside_dir, "connection.json"),
+                  "--HistoryManager.hist_file=:memory:", *extra]
+    needed = [src for src, _ in python_binds] + [RUNTIME_DIR, kernel_dir] + ([] if copy else [cwd])
+    pass_fds = []
+    if use_bwrap:
+        def size(nbytes):
+            return ["--size", str(nbytes)] if info["tmpfs_size_limits"] else []
+
+        etc_args, pass_fds = _etc_args(uid if drop_uid else os.getuid(),
+                                       gid if drop_uid else os.getgid())
+        binds = [("--ro-bind", src, dest) for src, dest in python_binds]
+        if os.path.isdir(RUNTIME_DIR):
+            binds.append(("--ro-bind", RUNTIME_DIR, RUNTIME_DIR))
+        if not copy:
+            binds.append(("--bind", cwd, cwd))
+        binds.append(("--bind", kernel_dir, KERNEL_DIR_INSIDE))
+        bind_args = [a for kind, src, dest in binds for a in (kind, os.path.realpath(src), dest)]
+        if copy:
+            copy_args, copy_fds, left_out = _copy_args(cwd, lim["workdir_size"] // 2,
+                                                       lim["workdir_entries"])
+            pass_fds += copy_fds
+            for line in left_out:
+                print(f"SANDBOX WARNING: not copied into the kernel's folder: {line}",
+                      file=sys.stderr, flush=True)
+            bind_args += ["--perms", "0755", *size(lim["workdir_size"]), "--tmpfs", cwd,
+                          *copy_args]
+        n = lim["processes"]
+        prlimit = _tool("prlimit")
+        nproc_inside = (
+            [prlimit, f"--nproc={n}:{n}", "--"] if prlimit else
+            [sys.executable, "-I", "-S", "-c",
+             "import os,resource,sys;n=int(sys.argv[1]);resource.setrlimit("
+             "resource.RLIMIT_NPROC,(n,n));os.execv(sys.argv[2],sys.argv[2:])", str(n)])
+        cmd = [info["bwrap"], *_namespace_args(info["bwrap"]), "--die-with-parent", "--new-session",
+               "--hostname", "sandbox",
+               "--ro-bind", "/usr", "/usr", *_root_links(), *etc_args,
+               "--proc", "/proc", "--dev", "/dev",
+               *size(lim["tmp_size"]), "--tmpfs", "/dev/shm",
+               *size(lim["tmp_size"]), "--tmpfs", "/tmp",
+               *bind_args,
+               "--remount-ro", "/dev", "--remount-ro", "/",
+               "--chdir", cwd, "--clearenv"]
+        for key, value in env.items():
+            cmd += ["--setenv", key, value]
+        cmd += ["--", *nproc_inside, *kernel_cmd]
+        popen_env = {"PATH": "/usr/bin:/bin"}
+    else:
+        cmd = kernel_cmd
+        popen_env = env
+    if drop_uid:
+        cmd = [info["setpriv"], f"--reuid={uid}", f"--regid={gid}", "--clear-groups",
+               "--inh-caps=-all", "--no-new-privs", "--", *cmd]
+
+    def preexec():
+        try:
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            if drop_uid:
+                try:
+                    _make_reachable(needed)
+                except OSError as exc:
+                    if use_bwrap:
+                        raise
+                    os.write(2, f"SANDBOX WARNING: {exc}\n".encode())
+            # the process count: per uid when it has its own; inside the user namespace
+            # (nproc_inside) otherwise, where it counts only the sandbox's processes
+            _set_limits(lim, with_nproc=drop_uid)
+        except BaseException as exc:
+            os.write(2, f"SANDBOX ERROR: preparing the sandbox failed: {exc}\n".encode())
+            raise
+
+    try:
+        child = subprocess.Popen(cmd, cwd=cwd, env=popen_env, close_fds=True,
+                                 pass_fds=pass_fds, preexec_fn=preexec,
+                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.PIPE)
+    except BaseException:
+        _cleanup(job)
+        raise
+    finally:
+        for fd in pass_fds:
+            os.close(fd)
+    _debug(f"sandbox started: pid {child.pid}")
+    try:
+        child_pidfd = os.pidfd_open(child.pid)
+    except (AttributeError, OSError):
+        child_pidfd = None
+
+    pipe_r, pipe_w = os.pipe()
+    janitor = os.fork()
+    if janitor == 0:
+        os.close(pipe_w)
+        _janitor(pipe_r, child_pidfd, job)  # never returns
+    os.close(pipe_r)
+
+    def stop(signum, frame):
+        try:
+            child.kill()
+        except OSError:
+            pass
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGHUP, stop)
+    _relay_stderr(child.stderr, lim["stderr_bytes"], child, lim["total_memory"])
+    returncode = child.wait()
+    _debug(f"sandbox exited: {returncode}")
+    os.close(pipe_w)  # the janitor cleans up now
+    try:
+        os.waitpid(janitor, 0)
+    except ChildProcessError:
+        pass
+    _debug("cleaned up")
+    if uid_lock is not None:
+        os.close(uid_lock)
+    os.close(folder_fd)
+    return returncode if returncode >= 0 else 128 - returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,147 @@
+"""`make bench`: grade one synthetic class with stock serial nbgrader and with the course's
+parallel grading, in one run, and print the figures side by side (never a timed test)."""
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import threading
+import time
+from pathlib import Path
+
+import nbformat
+from rich.console import Console
+from rich.table import Table
+
+from . import operations
+from .classroom import RECIPES, load_chapter
+from .intake import intake
+from .pipeline import REPO, Course, assignments
+
+STUDENTS_PER_RECIPE = 2
+
+
+class MemoryPeak:
+    """The machine's peak memory in use above the baseline, sampled from /proc/meminfo."""
+
+    def __init__(self, interval: float = 0.2):
+        self.interval, self.peak, self._stop = interval, 0, threading.Event()
+
+    @staticmethod
+    def _available() -> int:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+        return 0
+
+    def __enter__(self):
+        self.baseline = self._available()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def _sample(self):
+        while not self._stop.wait(self.interval):
+            self.peak = max(self.peak, self.baseline - self._available())
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+
+def build_class(course: Course, chapters: list[str]) -> list[str]:
+    """Submissions of the demo's mix of answers, each recipe several times, placed as collected."""
+    loaded = {ch: load_chapter(ch, course.root / "release") for ch in chapters}
+    students = []
+    for copy in range(STUDENTS_PER_RECIPE):
+        for recipe, make in RECIPES.items():
+            student = f"{recipe}_{copy}"
+            students.append(student)
+            for index, chapter in enumerate(chapters):
+                text = make(loaded[chapter], index)
+                if text is not None:
+                    folder = course.root / "submitted" / student / chapter
+                    folder.mkdir(parents=True, exist_ok=True)
+                    (folder / f"{course.notebook_name(chapter)}.ipynb").write_text(text)
+    for chapter in chapters:
+        intake(course.root, chapter, course.notebook_name(chapter))
+    return students
+
+
+def notebooks_of(course: Course) -> list[Path]:
+    return sorted((course.root / "submitted").glob("*/*/*.ipynb"))
+
+
+def floor_seconds(notebooks: list[Path]) -> float:
+    """The same cells executed in one already-running Python process: the cost of the code alone."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import torch  # noqa: F401 - imported once, as a warm kernel would have it
+
+    os.environ["COURSE_PROBE_MODE"] = "grade"
+    start = time.monotonic()
+    for path in notebooks:
+        namespace: dict = {"__name__": "__main__"}
+        cwd = os.getcwd()
+        os.chdir(path.parent)
+        try:
+            for cell in nbformat.read(path, as_version=4).cells:
+                if cell.cell_type != "code":
+                    continue
+                code = "\n".join(line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!")))
+                with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+                    try:
+                        exec(compile(code, str(path), "exec"), namespace)
+                    except BaseException:  # noqa: BLE001 - a student's error is part of the work
+                        pass
+        finally:
+            os.chdir(cwd)
+    os.environ.pop("COURSE_PROBE_MODE", None)
+    return time.monotonic() - start
+
+
+def run_bench(chapters: list[str] | None = None, jobs: int | None = None) -> dict:
+    chapters = chapters or assignments()
+    jobs = jobs or os.cpu_count() or 1
+    stock = Course.create(REPO / "bench" / "stock", chapters)
+    ours = Course.create(REPO / "bench" / "course", chapters)
+    for course in (stock, ours):
+        operations.generate(course)
+        build_class(course, chapters)
+    notebooks = notebooks_of(ours)
+
+    with MemoryPeak() as stock_memory:
+        start = time.monotonic()
+        for chapter in chapters:
+            stock.nbgrader("autograde", chapter)
+        stock_seconds = time.monotonic() - start
+    with MemoryPeak() as our_memory:
+        start = time.monotonic()
+        operations.autograde(ours, jobs=jobs, resume=False)
+        our_seconds = time.monotonic() - start
+    floor = floor_seconds(notebooks)
+    same = all(stock.scores(ch) == ours.scores(ch) for ch in chapters)
+    return {"notebooks": len(notebooks), "jobs": jobs, "stock_s": stock_seconds, "ours_s": our_seconds,
+            "floor_s": floor, "stock_peak": stock_memory.peak, "ours_peak": our_memory.peak, "same_scores": same}
+
+
+def main() -> int:
+    figures = run_bench()
+    n = figures["notebooks"]
+    table = Table(title=f"Grading {n} notebooks on {os.cpu_count()} cores")
+    for column in ("", "wall time", "per notebook", "× floor", "peak memory"):
+        table.add_column(column, justify="right")
+    gib = 1024 ** 3
+    floor_per = figures["floor_s"] / n
+    for label, seconds, peak in [("stock nbgrader (serial)", figures["stock_s"], figures["stock_peak"]),
+                                 (f"course (--jobs {figures['jobs']})", figures["ours_s"], figures["ours_peak"])]:
+        table.add_row(label, f"{seconds:.1f} s", f"{seconds / n:.2f} s", f"{seconds / n / floor_per:.1f}",
+                      f"{peak / gib:.2f} GiB")
+    table.add_row("floor (one warm process)", f"{figures['floor_s']:.1f} s", f"{floor_per:.2f} s", "1.0", "")
+    console = Console()
+    console.print(table)
+    console.print(f"speed-up over stock: {figures['stock_s'] / figures['ours_s']:.2f}×; "
+                  f"same scores from both: {'yes' if figures['same_scores'] else 'NO'}")
+    return 0 if figures["same_scores"] else 1
