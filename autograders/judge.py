@@ -46,11 +46,11 @@ def judge_cell(cell, reference: dict) -> Verdict:
         if errors and errors[0].get("ename") == "AssertionError":
             return Verdict(False, f"a public check failed: {str(errors[0].get('evalue', ''))[:300]}")
         reason = errors[0].get("ename", "an error") if errors else "no result"
-        return Verdict(False, f"this test could not run ({reason}); it catches: {topic}")
+        return Verdict(False, f"this test could not run ({reason}). It is about: {topic}")
     report = reports[0]
     if report.get("error"):
         return Verdict(False, f"your code raised {str(report['error'])[:80]} while being tested; "
-                              f"this test catches: {topic}")
+                              f"it is about: {topic}")
     student = [e for e in report.get("expectations", []) if isinstance(e, dict) and "name" in e]
     values = {}
     for expectation in student:
