@@ -45,6 +45,11 @@ def _drop_duplicate_cells(path: Path) -> list[str]:
     return [f"removed repeated copies of cells {', '.join(sorted(set(dropped)))}"]
 
 
+def _role(cell) -> tuple:
+    meta = cell.metadata.nbgrader
+    return tuple(meta.get(key) for key in ("grade", "solution", "locked", "points"))
+
+
 def _restore_locked_cells(path: Path, release_folder: Path) -> list[str]:
     """A locked cell (a test, the setup) whose type or metadata was changed makes nbgrader reject
     the whole notebook; put back the released cell, as nbgrader itself restores locked sources."""
@@ -57,7 +62,7 @@ def _restore_locked_cells(path: Path, release_folder: Path) -> list[str]:
         grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
         original = locked.get(grade_id)
         if original is not None and (cell.cell_type != original.cell_type
-                                     or cell.metadata.nbgrader != original.metadata.nbgrader):
+                                     or _role(cell) != _role(original)):
             nb.cells[index] = nbformat.from_dict(original)
             restored.append(grade_id)
     if not restored:
