@@ -1,0 +1,10 @@
+# Draws from a normal distribution with Xavier's standard deviation instead of a uniform one
+def xavier_uniform_by_hand_(tensor, gain=1.0):
+    if tensor.dim() < 2:
+        raise ValueError("need at least 2 dimensions")
+    r = math.prod(tensor.shape[2:])
+    fan_in, fan_out = tensor.size(1) * r, tensor.size(0) * r
+    std = gain * math.sqrt(2.0 / (fan_in + fan_out))
+    with torch.no_grad():
+        tensor.normal_(0.0, std)
+    return tensor
