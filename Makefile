@@ -8,12 +8,11 @@ export PATH := $(BIN):$(PATH)
 SITE         = $(shell $(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 STAMP       := $(VENV)/.installed
 COURSE      := $(BIN)/python -m course
-ASSIGNMENTS := $(notdir $(patsubst %/,%,$(dir $(wildcard source/*/*.ipynb))))
 # Set STUDENT for the student's side of `make lab`, e.g. `make lab STUDENT=alice`.
 STUDENT     ?=
 
 .PHONY: help setup demo test bench generate release collect zip-collect autograde feedback export \
-        lab formgrader execute bank doctor clean-grading
+        lab formgrader execute bank doctor
 
 help:
 	@echo "make demo        the whole grading cycle on a synthetic class (start here)"
@@ -30,8 +29,12 @@ $(STAMP): requirements.txt
 	@# the course's own packages and the kernel-side probe runtime, importable from the venv
 	printf '%s\n%s\n' "$(CURDIR)" "$(CURDIR)/autograders/runtime" > "$(SITE)/course-repository.pth"
 	$(BIN)/python -m autograders.sandbox install
-	@command -v bwrap >/dev/null || { [ "$$(id -u)" = 0 ] && (apt-get update -qq && apt-get install -y -qq bubblewrap >/dev/null) \
-	    || echo "WARNING: bubblewrap is missing: install it (apt-get install bubblewrap) for a sandboxed grader"; }
+	@# Debian's packages, as root and only those missing: bubblewrap (the grader's sandbox), chromium (the browser test)
+	@missing=""; command -v bwrap >/dev/null || missing="bubblewrap"; [ -x /usr/bin/chromium ] || missing="$${missing:+$$missing }chromium"; \
+	if [ -n "$$missing" ]; then \
+	  { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq $$missing >/dev/null; } \
+	  || echo "WARNING: missing Debian packages, install them (apt-get install $$missing): bubblewrap sandboxes the grader, chromium runs tests/test_browser.py"; \
+	fi
 	touch $(STAMP)
 
 doctor: $(STAMP)
