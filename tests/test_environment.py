@@ -24,7 +24,7 @@ def test_requirements_and_environment_yml_pin_the_same_versions():
 
 def test_student_data_and_the_venv_are_ignored():
     for path in ["submitted/x", "autograded/x", "feedback/x", "gradebook.db", "exchange/x", ".venv/x",
-                 ".grading_secret", "demo/x"]:
+                 ".grading_secret", "demo/x", "students/x", "bench/x"]:
         result = subprocess.run(["git", "check-ignore", "-q", path], cwd=REPO)
         assert result.returncode == 0, f"{path} is not git-ignored"
 
