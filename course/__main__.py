@@ -32,8 +32,8 @@ def main(argv=None) -> int:
     commands.add_parser("export", help="grades.csv from the gradebook")
     commands.add_parser("demo", help="the whole cycle on a synthetic class")
     commands.add_parser("bench", help="stock serial nbgrader against the course's grading, one class")
-    lab_parser = commands.add_parser("lab", help="JupyterLab for a student (--student ID) or the instructor (formgrader)")
-    lab_parser.add_argument("--student", help="the student's id: JupyterLab in students/<id>/ with the Assignments panel")
+    lab_parser = commands.add_parser("lab", help="JupyterLab for a student (--student ID) or the instructor")
+    lab_parser.add_argument("--student", help="the student's id: JupyterLab in students/<id>/, Assignments panel")
     lab_parser.add_argument("--formgrader", action="store_true", help="the instructor's JupyterLab (the default)")
     args = parser.parse_args(argv)
 
