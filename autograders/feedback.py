@@ -7,8 +7,6 @@ from course_probe import MIME_TYPE
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import NbGraderPreprocessor
 
-
-
 HIDDEN_REGION = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[^\n]*\n?",
                            re.MULTILINE | re.DOTALL)
 MIN_QUOTED_LINE = 16  # shorter lines ("import torch", "return [") are too common to be a leak
@@ -45,9 +43,10 @@ class HideHiddenTests(NbGraderPreprocessor):
             visible_lines.update(line.strip() for line in visible.splitlines())
             for region in hidden:
                 hidden_lines.update(line.strip() for line in region.splitlines())
-            if hidden:
-                cell.source = visible.rstrip() + "\n# (hidden tests run here when grading)" if visible.strip() \
-                    else "# Hidden tests: they run when grading; your feedback shows their result below."
+            if hidden and visible.strip():
+                cell.source = visible.rstrip() + "\n# (hidden tests run here when grading)"
+            elif hidden:
+                cell.source = "# Hidden tests: they run when grading; your feedback shows their result below."
         secrets = {line for line in hidden_lines - visible_lines
                    if len(line) >= MIN_QUOTED_LINE and not line.startswith("###")}
         for cell in nb.cells:
@@ -62,6 +61,3 @@ class HideHiddenTests(NbGraderPreprocessor):
                 kept.append(output)
             cell.outputs = kept
         return nb, resources
-
-
-
