@@ -79,7 +79,7 @@ class Course:
         folder = self.root / "submitted" / student / assignment
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{self.notebook_name(assignment)}.ipynb"
-        nbformat.write(nb, path) if not isinstance(nb, (str, bytes)) else path.write_text(nb)
+        nbformat.write(nb, path)
         return path
 
     def scores(self, assignment: str) -> dict[str, dict[str, tuple[float | None, float]]]:
