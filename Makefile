@@ -5,7 +5,6 @@ PYTHON      ?= $(shell command -v python3.11 || command -v python3)
 VENV        := .venv
 BIN         := $(CURDIR)/$(VENV)/bin
 export PATH := $(BIN):$(PATH)
-SITE         = $(shell $(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 STAMP       := $(VENV)/.installed
 COURSE      := $(BIN)/python -m course
 # Set STUDENT for the student's side of `make lab`, e.g. `make lab STUDENT=alice`.
@@ -27,7 +26,8 @@ $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
 	@# the course's own packages and the kernel-side probe runtime, importable from the venv
-	printf '%s\n%s\n' "$(CURDIR)" "$(CURDIR)/autograders/runtime" > "$(SITE)/course-repository.pth"
+	printf '%s\n%s\n' "$(CURDIR)" "$(CURDIR)/autograders/runtime" \
+	    > "$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/course-repository.pth"
 	$(BIN)/python -m autograders.sandbox install
 	@# Debian's packages, as root and only those missing: bubblewrap (the grader's sandbox), chromium (the browser test)
 	@missing=""; command -v bwrap >/dev/null || missing="bubblewrap"; [ -x /usr/bin/chromium ] || missing="$${missing:+$$missing }chromium"; \
