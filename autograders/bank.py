@@ -99,7 +99,7 @@ class BankResult:
     course_root: Path
 
 
-def grade_bank(assignment: str, only: str | None = None) -> BankResult:
+def grade_bank(assignment: str, only: str | None = None, progress=None) -> BankResult:
     """Grade the reference, the released stub and the bank in a scratch course."""
     course = Course.scratch([assignment])
     course.nbgrader("generate_assignment", assignment, "--force")
@@ -116,7 +116,7 @@ def grade_bank(assignment: str, only: str | None = None) -> BankResult:
         course.submit_notebook(entry.student_id, assignment,
                                with_answers(source, {entry.exercise: entry.path.read_text()}))
         kinds[entry.student_id] = ("correct" if entry.correct else "wrong", entry.exercise)
-    operations.autograde(course, assignment, resume=False)
+    operations.autograde(course, assignment, resume=False, progress=progress)
     graded = course.scores(assignment)
     found = {student: problems(kind, exercise, graded[student], exercises) if student in graded else ["not graded"]
              for student, (kind, exercise) in kinds.items()}

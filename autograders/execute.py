@@ -56,6 +56,16 @@ class SandboxedExecute(Execute):
         km.ip = os.path.join(self._kernel_dir, "kernel-ipc")
         return km
 
+    async def async_start_new_kernel(self, **kwargs):
+        # the grading seed reaches this kernel alone (never the grading process's environment,
+        # which other graders in the same process share)
+        seed = self.resources.get("course_probe_seed")
+        if seed is not None:
+            kwargs["env"] = {**os.environ, "COURSE_PROBE_SEED": str(seed)}
+        await super().async_start_new_kernel(**kwargs)
+
+    start_new_kernel = run_sync(async_start_new_kernel)
+
     def _get_timeout(self, cell):
         remaining = max(1, int(self._deadline - time.monotonic()))
         timeout = super()._get_timeout(cell)

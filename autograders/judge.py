@@ -9,7 +9,6 @@ and the feedback shows the verdict's message, never the probe's code, values or 
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,12 +71,12 @@ def _source_notebook(coursedir, resources) -> Path:
 
 
 class ChooseProbeSeed(NbGraderPreprocessor):
-    """Before execution: choose the assignment's grading seed and hand it to the kernel."""
+    """Before execution: choose the assignment's grading seed for the kernel (``SandboxedExecute``)."""
 
     def preprocess(self, nb, resources):
         info = resources["nbgrader"]
-        seed = grading_seed(Path(_course(self.config).root), info["assignment"], info["notebook"])
-        os.environ["COURSE_PROBE_SEED"] = str(seed)
+        resources["course_probe_seed"] = grading_seed(Path(_course(self.config).root), info["assignment"],
+                                                      info["notebook"])
         return nb, resources
 
 

@@ -63,15 +63,7 @@ def reference_reports(course_root: Path, source_notebook: Path, seed: int, execu
     try:
         shutil.copytree(source_notebook.parent, workdir, dirs_exist_ok=True)
         os.chmod(workdir, 0o777)  # the sandbox's own uid writes here
-        previous_seed = os.environ.get("COURSE_PROBE_SEED")
-        os.environ["COURSE_PROBE_SEED"] = str(seed)
-        try:
-            nb, _ = execute(nb, {"metadata": {"path": workdir}})
-        finally:
-            if previous_seed is None:
-                os.environ.pop("COURSE_PROBE_SEED", None)
-            else:
-                os.environ["COURSE_PROBE_SEED"] = previous_seed
+        nb, _ = execute(nb, {"metadata": {"path": workdir}, "course_probe_seed": seed})
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 

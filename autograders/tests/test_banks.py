@@ -2,7 +2,10 @@
 answer loses points on its own exercise only, each correct variant keeps full marks."""
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
+from rich.progress import Progress
 
 from autograders.bank import answer_cells, bank_entries, grade_bank
 from course.pipeline import assignments, source_notebook
@@ -24,9 +27,18 @@ def test_bank_is_big_enough(chapter):
     assert {e.exercise for e in entries} <= set(exercises), "bank entries for exercises the notebook lacks"
 
 
+@pytest.fixture(scope="module")
+def graded_banks():
+    """Every chapter's bank, two chapters at a time: one chapter's serial steps (generating the
+    release, observing the reference, the last notebook) leave a core idle that another fills."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {chapter: pool.submit(grade_bank, chapter, None, Progress(disable=True)) for chapter in CHAPTERS}
+    return {chapter: future.result() for chapter, future in futures.items()}
+
+
 @pytest.mark.parametrize("chapter", CHAPTERS)
-def test_graders_decide_every_bank_entry_right(chapter):
-    result = grade_bank(chapter)
+def test_graders_decide_every_bank_entry_right(graded_banks, chapter):
+    result = graded_banks[chapter]
     wrong = {student: found for student, found in result.problems.items() if found}
     assert not wrong, "\n".join(f"{student}: {'; '.join(found)}" for student, found in wrong.items())
     assert len(result.problems) == len(bank_entries(chapter)) + 2
