@@ -153,7 +153,7 @@ def feedback(course: Course, chapter: str | None = None) -> list[Path]:
         raise PipelineError("nothing is graded yet: run `make autograde` first")
     for name in done:
         course.nbgrader("generate_feedback", name, "--force")
-    return sorted((course.root / "feedback").glob("*/*/*.html"))
+    return sorted(path for name in done for path in (course.root / "feedback").glob(f"*/{name}/*.html"))
 
 
 def export(course: Course, path: str = "grades.csv") -> Path:
