@@ -63,12 +63,10 @@ def mark_graded(course: Course, chapter: str, student: str) -> None:
 
 def warm_reference(course: Course, chapter: str) -> None:
     """Observe the reference once, before the workers start, so they share one cached run."""
-    from traitlets.config.loader import PyFileConfigLoader
-
     from autograders.execute import SandboxedExecute
     from autograders.reference import grading_seed, reference_reports
 
-    config = PyFileConfigLoader("nbgrader_config.py", path=str(course.root)).load_config()
+    config = course.config()
     notebook = source_notebook(chapter, course.root)
     seed = grading_seed(course.root, chapter, notebook.stem)
     reference_reports(course.root, notebook, seed, SandboxedExecute(config=config).preprocess)
@@ -161,11 +159,9 @@ def grade_chapter(course: Course, chapter: str, jobs: int | None = None, resume:
 def worker_main(root: str, chapter: str) -> int:
     """A worker: grade each student id read from stdin; one JSON line per result on stdout."""
     from nbgrader.apps.api import NbGraderAPI
-    from traitlets.config.loader import PyFileConfigLoader
 
     os.chdir(root)
-    config = PyFileConfigLoader("nbgrader_config.py", path=root).load_config()
-    api = NbGraderAPI(config=config)
+    api = NbGraderAPI(config=Course(Path(root)).config())
     for line in sys.stdin:
         student = line.strip()
         result = api.autograde(chapter, student, force=True, create=True)

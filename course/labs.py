@@ -49,9 +49,7 @@ def student_lab(course: Course, student: str, options: list[str] = ()) -> Lab:
     """``student``'s JupyterLab in ``students/<student>/``, set up as that student of the course."""
     if not STUDENT_ID.fullmatch(student):
         raise PipelineError(f"a student id is letters, digits, '.', '_' and '-' (got {student!r})")
-    from traitlets.config.loader import PyFileConfigLoader
-
-    config = PyFileConfigLoader("nbgrader_config.py", path=str(course.root)).load_config()
+    config = course.config()
     course_id = config.CourseDirectory.get("course_id")
     if not course_id:
         raise PipelineError("nbgrader_config.py sets no CourseDirectory.course_id")

@@ -83,13 +83,11 @@ def check_grading_config(course: Course) -> None:
     nbgrader only logs a broken ``nbgrader_config.py`` and then grades with its defaults (the
     student's own kernel, assertions decided inside it); this course stops instead.
     """
-    from traitlets.config.loader import PyFileConfigLoader
-
     from autograders.execute import SANDBOX_KERNEL, SandboxedExecute
     from autograders.judge import ChooseProbeSeed, JudgeProbeReports
 
     try:
-        config = PyFileConfigLoader("nbgrader_config.py", path=str(course.root)).load_config()
+        config = course.config()
     except Exception as exc:  # noqa: BLE001 - any way the file can be broken
         raise PipelineError(f"nbgrader_config.py is broken, so grading would not be sandboxed or judged: "
                             f"{type(exc).__name__}: {exc}") from exc

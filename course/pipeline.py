@@ -71,6 +71,12 @@ class Course:
                                 f"{result.stderr[-4000:]}")
         return result
 
+    def config(self):
+        """The course's ``nbgrader_config.py``, loaded as nbgrader loads it (raises if it is broken)."""
+        from traitlets.config.loader import PyFileConfigLoader
+
+        return PyFileConfigLoader("nbgrader_config.py", path=str(self.root)).load_config()
+
     def notebook_name(self, assignment: str) -> str:
         return source_notebook(assignment, self.root).stem
 
