@@ -29,6 +29,8 @@ def main(argv=None) -> int:
         if name == "autograde":
             command.add_argument("--jobs", type=int, default=None, help="parallel graders (default: cores)")
             command.add_argument("--no-resume", action="store_true", help="regrade unchanged submissions too")
+            command.add_argument("--no-kernel-pool", action="store_true",
+                                 help="start every kernel afresh instead of forking it from a warm pool")
     commands.add_parser("export", help="grades.csv from the gradebook")
     commands.add_parser("demo", help="the whole cycle on a synthetic class")
     commands.add_parser("bench", help="stock serial nbgrader against the course's grading, one class")
@@ -51,9 +53,11 @@ def main(argv=None) -> int:
             print(f"grades written to {operations.export(course)}")
             return 0
         if args.command == "autograde":
-            for run in operations.autograde(course, args.chapter, args.jobs, not args.no_resume):
+            for run in operations.autograde(course, args.chapter, args.jobs, not args.no_resume,
+                                            kernel_pool=not args.no_kernel_pool):
                 print(f"{run.chapter}: graded {len(run.graded)} ({len(run.failed)} as empty copies after a "
-                      f"grader failure), {len(run.skipped)} unchanged since last graded, {run.seconds:.0f} s")
+                      f"grader failure), {len(run.skipped)} unchanged since last graded, "
+                      f"{run.pooled_kernels} kernels from the pool, {run.seconds:.0f} s")
             return 0
         action = getattr(operations, args.command.replace("-", "_"))
         result = action(course, args.chapter)

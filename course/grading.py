@@ -1,7 +1,9 @@
 """Grading a class in parallel: worker processes, each running nbgrader's autograde in-process.
 
 Each submission is graded exactly once per run, by one worker, in a fresh sandboxed kernel of
-its own (no state crosses from one submission to the next). A rerun skips submissions whose
+its own (no state crosses from one submission to the next). Each worker keeps a kernel pool
+(``autograders.sandbox.pool``): its kernels are forked, torch already imported, by a zygote in a
+sandbox that is cleared between submissions, instead of each starting Python afresh. A rerun skips submissions whose
 files, source notebook and config are unchanged since they were last graded (resumable). The
 gradebook is nbgrader's: SQLite by default (short write transactions, serialised by SQLite's
 lock), or PostgreSQL through ``db_url``.
@@ -31,6 +33,8 @@ class GradingRun:
     graded: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # unchanged since last graded
     failed: list[str] = field(default_factory=list)   # nbgrader gave up; graded as empty copies
+    pooled_kernels: int = 0  # kernels forked by the workers' kernel pools
+    pools_started: int = 0   # one per worker, and one for each pool a kernel broke
     seconds: float = 0.0
 
 
@@ -75,9 +79,10 @@ def warm_reference(course: Course, chapter: str) -> None:
 class Worker:
     """One grading process, fed one student at a time over a pipe."""
 
-    def __init__(self, course: Course, chapter: str):
+    def __init__(self, course: Course, chapter: str, kernel_pool: bool):
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "course.grading", str(course.root), chapter], cwd=course.root,
+            [sys.executable, "-m", "course.grading", str(course.root), chapter,
+             "pool" if kernel_pool else "no-pool"], cwd=course.root,
             env=nbgrader_env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             text=True, bufsize=1)
         self.student: str | None = None
@@ -98,12 +103,13 @@ class Worker:
         self.process.wait(timeout=60)
 
 
-def grade_in_parallel(course: Course, chapter: str, students: list[str], jobs: int, on_done) -> dict[str, dict]:
+def grade_in_parallel(course: Course, chapter: str, students: list[str], jobs: int, on_done,
+                      kernel_pool: bool = True) -> dict[str, dict]:
     """Grade ``students`` with ``jobs`` workers; ``on_done(result)`` after each; results by student."""
     import selectors
 
     queue = list(students)
-    workers = [Worker(course, chapter) for _ in range(max(1, min(jobs, len(queue))))]
+    workers = [Worker(course, chapter, kernel_pool) for _ in range(max(1, min(jobs, len(queue))))]
     results = {}
     selector = selectors.DefaultSelector()
     try:
@@ -128,7 +134,7 @@ def grade_in_parallel(course: Course, chapter: str, students: list[str], jobs: i
 
 
 def grade_chapter(course: Course, chapter: str, jobs: int | None = None, resume: bool = True,
-                  progress: Progress | None = None) -> GradingRun:
+                  progress: Progress | None = None, kernel_pool: bool = True) -> GradingRun:
     """Grade every submission of ``chapter`` (intake already done), in parallel and resumably."""
     from .operations import grade_despite_failure
 
@@ -145,7 +151,9 @@ def grade_chapter(course: Course, chapter: str, jobs: int | None = None, resume:
         task = progress.add_task(f"autograde {chapter}", total=len(pending))
         with progress if owned else nullcontext():
             results = grade_in_parallel(course, chapter, pending, jobs or os.cpu_count() or 1,
-                                        lambda result: progress.advance(task))
+                                        lambda result: progress.advance(task), kernel_pool)
+        run.pooled_kernels = sum(result.get("pooled_kernels", 0) for result in results.values())
+        run.pools_started = sum(result.get("pools_started", 0) for result in results.values())
         for student in pending:
             if not results.get(student, {}).get("success"):
                 run.failed.append(student)
@@ -156,19 +164,30 @@ def grade_chapter(course: Course, chapter: str, jobs: int | None = None, resume:
     return run
 
 
-def worker_main(root: str, chapter: str) -> int:
+def worker_main(root: str, chapter: str, pool: str = "pool") -> int:
     """A worker: grade each student id read from stdin; one JSON line per result on stdout."""
     from nbgrader.apps.api import NbGraderAPI
 
+    from autograders.sandbox.pool import KernelPool
+
     os.chdir(root)
     api = NbGraderAPI(config=Course(Path(root)).config())
-    for line in sys.stdin:
-        student = line.strip()
-        result = api.autograde(chapter, student, force=True, create=True)
-        print(json.dumps({"student": student, "success": bool(result.get("success")),
-                          "error": (result.get("error") or "")[-2000:]}), flush=True)
+    with KernelPool() if pool == "pool" else nullcontext() as kernels:
+        for line in sys.stdin:
+            student = line.strip()
+            if kernels is not None:
+                served, started = kernels.kernels_served, kernels.pools_started
+                kernels.ready()
+            result = api.autograde(chapter, student, force=True, create=True)
+            if kernels is not None:
+                kernels.ready()  # cleared for the next submission, or replaced
+            print(json.dumps({"student": student, "success": bool(result.get("success")),
+                              "error": (result.get("error") or "")[-2000:],
+                              "pooled_kernels": kernels.kernels_served - served if kernels else 0,
+                              "pools_started": kernels.pools_started - started if kernels else 0}),
+                  flush=True)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(worker_main(*sys.argv[1:3]))
+    sys.exit(worker_main(*sys.argv[1:4]))

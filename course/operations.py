@@ -108,8 +108,9 @@ def warn_missing_protections() -> None:
 
 
 def autograde(course: Course, chapter: str | None = None, jobs: int | None = None, resume: bool = True,
-              progress=None) -> list:
-    """Grade every collected submission (in parallel, skipping those graded and unchanged)."""
+              progress=None, kernel_pool: bool = True) -> list:
+    """Grade every collected submission (in parallel, skipping those graded and unchanged; with
+    ``kernel_pool``, in kernels forked from a warm zygote rather than started afresh)."""
     from .grading import grade_chapter
 
     check_grading_config(course)
@@ -123,7 +124,7 @@ def autograde(course: Course, chapter: str | None = None, jobs: int | None = Non
             course.nbgrader("generate_assignment", name, "--force")
         for student, notes in intake(course.root, name, course.notebook_name(name)).items():
             print(f"{student}/{name}: " + "; ".join(notes))
-        runs.append(grade_chapter(course, name, jobs, resume, progress))
+        runs.append(grade_chapter(course, name, jobs, resume, progress, kernel_pool))
     return runs
 
 

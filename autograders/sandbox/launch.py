@@ -49,10 +49,12 @@ import resource
 import select
 import shutil
 import signal
+import socket
 import stat
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 # --------------------------------------------------------------------------------------------
@@ -63,6 +65,14 @@ REPO_ROOT = os.path.dirname(os.path.dirname(HERE))  # <repo>/autograders/sandbox
 RUNTIME_DIR = os.path.join(REPO_ROOT, "autograders", "runtime")
 
 KERNEL_DIR_INSIDE = "/run/kernel"  # the kernel folder, as the kernel sees it
+# The kernel pool (grading): the folder its owner names in COURSE_SANDBOX_POOL holds the zygote's
+# socket and the kernel folder; kernels work in a folder of the pool's sandbox.
+POOL_ENV = "COURSE_SANDBOX_POOL"
+POOL_SOCKET = "zygote.sock"
+POOL_KERNEL_DIR = "kernel"
+POOL_WORKDIR_INSIDE = "/run/submission"
+POOL_TIMEOUT_S = 30.0  # for the zygote to finish clearing up after the previous kernel
+FDS_PER_MESSAGE = 200  # course_zygote.FDS_PER_MESSAGE (Linux allows 253 per message)
 UID_RANGE_DEFAULT = (61000, 61063)
 PROBE_UID = 65534  # the unprivileged uid the probe uses; never one of the range
 LOCK_DIR_CANDIDATES = ("/run/course-sandbox",
@@ -521,6 +531,14 @@ def _unsafe_cwd(cwd, private_dirs):
     return None
 
 
+def _unsafe_kernel_folder(connection_file, prefix):
+    """Why the kernel must not work in (a copy of) this process's working folder, or None."""
+    cwd = os.getcwd()
+    private = [os.path.dirname(connection_file)] + ([os.path.dirname(prefix)] if prefix else [])
+    reason = _unsafe_cwd(cwd, [dest for _, dest in _python_binds()] + private)
+    return reason and f"the kernel's working folder {cwd} would be open to student code, and {reason}"
+
+
 def _python_binds():
     """(source, destination) of the folders the interpreter needs: the environment (a venv or
     a conda environment) and the installation it was made from, at the paths it knows them by."""
@@ -561,33 +579,34 @@ def workdir_mode():
     return mode
 
 
-def _copy_args(folder, budget, max_entries, dest=None):
-    """bwrap arguments that recreate ``folder`` (its folders, files and symbolic links, with
-    their permission bits) at ``dest`` in the sandbox, from file descriptors opened here, so
-    that files only the launcher can read are copied too. Files that would take the copy past
-    ``budget`` bytes or ``max_entries`` entries are left out. Returns (args, fds, left_out)."""
-    dest = dest or folder
-    args, fds, left_out = [], [], []
-    used, entries = 0, 0
+def _folder_entries(folder, budget, max_entries):
+    """What a private copy of ``folder`` holds: its folders, files and symbolic links, with
+    their permission bits (the kernel may write its copy), files opened here (so that files only
+    the launcher can read are copied too). Files that would take the copy past ``budget`` bytes
+    or ``max_entries`` entries are left out. Returns (entries, fds, left_out): an entry is a dict
+    with ``path`` (relative), ``kind`` (dir, file or link), ``mode`` or ``target``; the fds are
+    those of the files, in the order of their entries."""
+    entries, fds, left_out = [], [], []
+    used = 0
     for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
         dirnames.sort()
         for name in sorted(dirnames) + sorted(filenames):
             path = os.path.join(dirpath, name)
-            target = os.path.join(dest, os.path.relpath(path, folder))
+            relative = os.path.relpath(path, folder)
             try:
                 st = os.lstat(path)
             except OSError:
                 continue
-            if entries >= max_entries:
+            if len(entries) >= max_entries:
                 left_out.append(f"{path} (more than {max_entries} entries)")
                 if stat.S_ISDIR(st.st_mode):
                     dirnames.remove(name)
                 continue
-            perms = f"0{stat.S_IMODE(st.st_mode) & 0o777 | 0o200:o}"  # the kernel may write its copy
             if stat.S_ISDIR(st.st_mode):
-                args += ["--perms", f"0{stat.S_IMODE(st.st_mode) & 0o777 | 0o700:o}", "--dir", target]
+                entries.append({"path": relative, "kind": "dir",
+                                "mode": stat.S_IMODE(st.st_mode) & 0o777 | 0o700})
             elif stat.S_ISLNK(st.st_mode):
-                args += ["--symlink", os.readlink(path), target]
+                entries.append({"path": relative, "kind": "link", "target": os.readlink(path)})
             elif stat.S_ISREG(st.st_mode):
                 size = st.st_size + 4096
                 if used + size > budget:
@@ -600,11 +619,27 @@ def _copy_args(folder, budget, max_entries, dest=None):
                     continue
                 used += size
                 fds.append(fd)
-                args += ["--perms", perms, "--file", str(fd), target]
+                entries.append({"path": relative, "kind": "file",
+                                "mode": stat.S_IMODE(st.st_mode) & 0o777 | 0o200})
             else:
                 left_out.append(f"{path} (not a file, folder or link)")
-                continue
-            entries += 1
+    return entries, fds, left_out
+
+
+def _copy_args(folder, budget, max_entries, dest=None):
+    """bwrap arguments that recreate ``folder`` at ``dest`` in the sandbox (``_folder_entries``).
+    Returns (args, fds, left_out)."""
+    dest = dest or folder
+    entries, fds, left_out = _folder_entries(folder, budget, max_entries)
+    args, files = [], iter(fds)
+    for entry in entries:
+        target = os.path.join(dest, entry["path"])
+        if entry["kind"] == "dir":
+            args += ["--perms", f"0{entry['mode']:o}", "--dir", target]
+        elif entry["kind"] == "link":
+            args += ["--symlink", entry["target"], target]
+        else:
+            args += ["--perms", f"0{entry['mode']:o}", "--file", str(next(files)), target]
     return args, fds, left_out
 
 
@@ -805,10 +840,23 @@ def _refuse(message, code=2):
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
-    connection_file, extra = _parse_args(argv)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # interrupts travel as messages
-    _debug("launcher start")
+    if argv[:1] == ["--pool"]:
+        if len(argv) != 2:
+            raise SystemExit("usage: launch.py --pool FOLDER")
+        return _launch(pool_dir=os.path.abspath(argv[1]))
+    connection_file, extra = _parse_args(argv)
+    if os.environ.get(POOL_ENV):
+        code = _kernel_from_pool(os.environ[POOL_ENV], connection_file, extra)
+        if code is not None:
+            return code
+    return _launch(connection_file=connection_file, extra=extra)
 
+
+def _launch(connection_file=None, extra=(), pool_dir=None):
+    """Start a sandbox and wait for its end: a kernel for ``connection_file``, or, with
+    ``pool_dir``, a kernel pool's zygote (``course_zygote``) serving kernels from that folder."""
+    _debug("launcher start")
     info = protections()
     warnings = warnings_for(info)
     if warnings and os.environ.get("COURSE_SANDBOX_REQUIRE") == "1":
@@ -819,29 +867,32 @@ def main(argv=None):
         print(line, file=sys.stderr, flush=True)
     use_bwrap = info["bwrap_usable"] is True
     drop_uid = info["per_kernel_uid"] is True
-
-    with open(connection_file) as f:
-        conn = json.load(f)
-    transport = conn.get("transport", "tcp")
-    if use_bwrap and transport != "ipc":
-        return _refuse("the sandboxed kernel has no network: its client must use ZMQ over IPC "
-                       "(c.KernelManager.transport = 'ipc')")
-    prefix = _socket_prefix(conn) if transport == "ipc" else None
-
-    cwd = os.getcwd()
-    python_binds = _python_binds()
-    private = [os.path.dirname(connection_file)] + ([os.path.dirname(prefix)] if prefix else [])
-    reason = _unsafe_cwd(cwd, [dest for _, dest in python_binds] + private)
-    if reason:
-        return _refuse(f"the kernel's working folder {cwd} would be writable by student code, "
-                       f"and {reason}")
     lim = limits()
-
     copy = use_bwrap and workdir_mode() == "copy"
+    python_binds = _python_binds()
+
+    if pool_dir is not None:
+        if not copy:
+            return _refuse("a kernel pool needs bubblewrap and the working folder mode copy")
+        prefix = None
+        cwd = POOL_WORKDIR_INSIDE  # an empty folder; each kernel gets its submission's copy
+    else:
+        with open(connection_file) as f:
+            conn = json.load(f)
+        transport = conn.get("transport", "tcp")
+        if use_bwrap and transport != "ipc":
+            return _refuse("the sandboxed kernel has no network: its client must use ZMQ over "
+                           "IPC (c.KernelManager.transport = 'ipc')")
+        prefix = _socket_prefix(conn) if transport == "ipc" else None
+        cwd = os.getcwd()
+        refusal = _unsafe_kernel_folder(connection_file, prefix)
+        if refusal:
+            return _refuse(refusal)
     lend = drop_uid and not copy  # the kernel's uid writes the folder itself
 
-    folder_fd = os.open(cwd, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    folder_fd = None
     if not copy:
+        folder_fd = os.open(cwd, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         _lock_folder(folder_fd)
     uid = gid = uid_lock = None
     job = {"links": []}
@@ -854,51 +905,45 @@ def main(argv=None):
         job["restore_owner"] = (cwd, st.st_uid, st.st_gid)
     _debug(f"uid {uid}")
 
-    # The kernel folder, next to the connection file (as private as the client's runtime
-    # folder): the connection file the kernel reads, and the sockets it creates.
-    kernel_dir = tempfile.mkdtemp(prefix=".sandbox-", dir=os.path.dirname(connection_file))
-    job["kernel_dir"] = kernel_dir
-    inside_dir = KERNEL_DIR_INSIDE if use_bwrap else kernel_dir
-    inner_conn = dict(conn)
-    if prefix is not None:
-        inner_conn["ip"] = os.path.join(inside_dir, "ipc")
-    inner_file = os.path.join(kernel_dir, "connection.json")
+    # The kernel folder (/run/kernel inside): for a kernel, next to the connection file (as
+    # private as the client's runtime folder), with the connection file the kernel reads and
+    # the sockets it creates; for a pool, in the pool's folder, filled by each kernel in turn.
+    pass_fds = []
     try:
-        fd = os.open(inner_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            json.dump(inner_conn, f)
+        if pool_dir is not None:
+            kernel_dir = os.path.join(pool_dir, POOL_KERNEL_DIR)
+            os.mkdir(kernel_dir, 0o700)
+        else:
+            kernel_dir = tempfile.mkdtemp(prefix=".sandbox-", dir=os.path.dirname(connection_file))
+        job["kernel_dir"] = kernel_dir
         if drop_uid:
             os.chown(kernel_dir, uid, gid)
-            os.chown(inner_file, uid, gid)
-        if lend:
-            _lchown_tree(cwd, uid, gid)
-        if prefix is not None:
-            for key in ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port"):
-                port = conn.get(key)
-                if not port:
-                    continue
-                link = f"{prefix}-{port}"
-                target = os.path.join(kernel_dir, f"ipc-{port}")
-                if os.path.lexists(link):
-                    os.unlink(link)
-                os.symlink(target, link)
-                job["links"].append((link, target))
+        inside_dir = KERNEL_DIR_INSIDE if use_bwrap else kernel_dir
+        if pool_dir is not None:
+            listener = _pool_listener(pool_dir)
+            pass_fds.append(listener.detach())
+            program = [sys.executable, "-m", "course_zygote", "--listen-fd", str(pass_fds[0]),
+                       "--workdir", POOL_WORKDIR_INSIDE, "--kernel-dir", KERNEL_DIR_INSIDE]
+        else:
+            _write_connection(conn, kernel_dir, inside_dir, prefix, uid, gid, job)
+            if lend:
+                _lchown_tree(cwd, uid, gid)
+            program = [sys.executable, "-m", "ipykernel_launcher",
+                       "-f", os.path.join(inside_dir, "connection.json"),
+                       "--HistoryManager.hist_file=:memory:", *extra]
     except BaseException:
         _cleanup(job)
         raise
 
     env = kernel_environment()
-    kernel_cmd = [sys.executable, "-m", "ipykernel_launcher",
-                  "-f", os.path.join(inside_dir, "connection.json"),
-                  "--HistoryManager.hist_file=:memory:", *extra]
     needed = [src for src, _ in python_binds] + [RUNTIME_DIR, kernel_dir] + ([] if copy else [cwd])
-    pass_fds = []
     if use_bwrap:
         def size(nbytes):
             return ["--size", str(nbytes)] if info["tmpfs_size_limits"] else []
 
-        etc_args, pass_fds = _etc_args(uid if drop_uid else os.getuid(),
-                                       gid if drop_uid else os.getgid())
+        etc_args, etc_fds = _etc_args(uid if drop_uid else os.getuid(),
+                                      gid if drop_uid else os.getgid())
+        pass_fds += etc_fds
         binds = [("--ro-bind", src, dest) for src, dest in python_binds]
         if os.path.isdir(RUNTIME_DIR):
             binds.append(("--ro-bind", RUNTIME_DIR, RUNTIME_DIR))
@@ -907,12 +952,12 @@ def main(argv=None):
         binds.append(("--bind", kernel_dir, KERNEL_DIR_INSIDE))
         bind_args = [a for kind, src, dest in binds for a in (kind, os.path.realpath(src), dest)]
         if copy:
-            copy_args, copy_fds, left_out = _copy_args(cwd, lim["workdir_size"] // 2,
-                                                       lim["workdir_entries"])
-            pass_fds += copy_fds
-            for line in left_out:
-                print(f"SANDBOX WARNING: not copied into the kernel's folder: {line}",
-                      file=sys.stderr, flush=True)
+            copy_args = []
+            if pool_dir is None:
+                copy_args, copy_fds, left_out = _copy_args(cwd, lim["workdir_size"] // 2,
+                                                           lim["workdir_entries"])
+                pass_fds += copy_fds
+                _warn_left_out(left_out)
             bind_args += ["--perms", "0755", *size(lim["workdir_size"]), "--tmpfs", cwd,
                           *copy_args]
         n = lim["processes"]
@@ -933,10 +978,10 @@ def main(argv=None):
                "--chdir", cwd, "--clearenv"]
         for key, value in env.items():
             cmd += ["--setenv", key, value]
-        cmd += ["--", *nproc_inside, *kernel_cmd]
+        cmd += ["--", *nproc_inside, *program]
         popen_env = {"PATH": "/usr/bin:/bin"}
     else:
-        cmd = kernel_cmd
+        cmd = program
         popen_env = env
     if drop_uid:
         cmd = [info["setpriv"], f"--reuid={uid}", f"--regid={gid}", "--clear-groups",
@@ -960,7 +1005,7 @@ def main(argv=None):
             raise
 
     try:
-        child = subprocess.Popen(cmd, cwd=cwd, env=popen_env, close_fds=True,
+        child = subprocess.Popen(cmd, cwd=cwd if pool_dir is None else "/", env=popen_env, close_fds=True,
                                  pass_fds=pass_fds, preexec_fn=preexec,
                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                  stderr=subprocess.PIPE)
@@ -969,7 +1014,7 @@ def main(argv=None):
         raise
     finally:
         for fd in pass_fds:
-            os.close(fd)
+            os.close(fd)  # the listener too: when the zygote is gone, connecting fails at once
     _debug(f"sandbox started: pid {child.pid}")
     try:
         child_pidfd = os.pidfd_open(child.pid)
@@ -1002,8 +1047,149 @@ def main(argv=None):
     _debug("cleaned up")
     if uid_lock is not None:
         os.close(uid_lock)
-    os.close(folder_fd)
+    if folder_fd is not None:
+        os.close(folder_fd)
+    return _exit_code(returncode)
+
+
+def _exit_code(returncode):
     return returncode if returncode >= 0 else 128 - returncode
+
+
+def _warn_left_out(left_out):
+    for line in left_out:
+        print(f"SANDBOX WARNING: not copied into the kernel's folder: {line}",
+              file=sys.stderr, flush=True)
+
+
+def _write_connection(conn, kernel_dir, inside_dir, prefix, uid, gid, job):
+    """The kernel's connection file in its kernel folder, and the links from where the client
+    connects (``<prefix>-<port>``) to the sockets the kernel will create there."""
+    inner_conn = dict(conn)
+    if prefix is not None:
+        inner_conn["ip"] = os.path.join(inside_dir, "ipc")
+    inner_file = os.path.join(kernel_dir, "connection.json")
+    fd = os.open(inner_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        json.dump(inner_conn, f)
+    if uid is not None:
+        os.chown(inner_file, uid, gid)
+    if prefix is not None:
+        _link_sockets(conn, prefix, kernel_dir, job)
+
+
+def _link_sockets(conn, prefix, kernel_dir, job):
+    for key in ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port"):
+        port = conn.get(key)
+        if not port:
+            continue
+        link = f"{prefix}-{port}"
+        target = os.path.join(kernel_dir, f"ipc-{port}")
+        if os.path.lexists(link):
+            os.unlink(link)
+        os.symlink(target, link)
+        job["links"].append((link, target))
+
+
+# --------------------------------------------------------------------------------------------
+# The kernel pool (grading): one sandbox whose zygote forks a fresh kernel per submission
+
+
+def _pool_listener(pool_dir):
+    """The zygote's listening socket, bound in the pool's folder (outside the sandbox, where
+    only its owner reaches it)."""
+    path = os.path.join(pool_dir, POOL_SOCKET)
+    if os.path.lexists(path):
+        os.unlink(path)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    listener.bind(path)
+    listener.listen(8)
+    return listener
+
+
+def pool_request(pool_dir, message, fds=(), timeout=POOL_TIMEOUT_S):
+    """Connect to the pool's zygote and send one request; the connected socket, or None when
+    the pool cannot be reached."""
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    sock.settimeout(timeout)
+    fds = list(fds)
+    try:
+        sock.connect(os.path.join(pool_dir, POOL_SOCKET))
+        first, rest = fds[:FDS_PER_MESSAGE], fds[FDS_PER_MESSAGE:]
+        socket.send_fds(sock, [json.dumps(message).encode()], first)
+        for start in range(0, len(rest), FDS_PER_MESSAGE):
+            socket.send_fds(sock, [b'{"more": true}'], rest[start:start + FDS_PER_MESSAGE])
+    except OSError:
+        sock.close()
+        return None
+    return sock
+
+
+def pool_reply(sock):
+    """The zygote's next answer on ``sock`` (a dict), or None (closed, timed out, garbled)."""
+    try:
+        data = sock.recv(65536)
+        return json.loads(data) if data else None
+    except (OSError, ValueError):
+        return None
+
+
+def _kernel_from_pool(pool_dir, connection_file, extra):
+    """Have the pool's zygote fork the kernel, and stand for it until it ends (the client
+    watches and kills this process). The kernel's exit code, or None when the pool could not
+    start it: then the kernel gets a sandbox of its own."""
+    with open(connection_file) as f:
+        conn = json.load(f)
+    if conn.get("transport") != "ipc" or workdir_mode() != "copy":
+        return None
+    prefix = _socket_prefix(conn)
+    refusal = _unsafe_kernel_folder(connection_file, prefix)
+    if refusal:
+        return _refuse(refusal)
+    lim = limits()
+    entries, fds, left_out = _folder_entries(os.getcwd(), lim["workdir_size"] // 2,
+                                             lim["workdir_entries"])
+    read_fd, write_fd = os.pipe()
+    request = {"kernel": {
+        "connection": dict(conn, ip=os.path.join(KERNEL_DIR_INSIDE, "ipc")),
+        "env": {"COURSE_PROBE_SEED": os.environ["COURSE_PROBE_SEED"]}
+        if os.environ.get("COURSE_PROBE_SEED") else {},
+        "extra": list(extra),
+        "entries": entries,
+    }}
+    try:
+        sock = pool_request(pool_dir, request, [write_fd, *fds])
+    finally:
+        for fd in (write_fd, *fds):
+            os.close(fd)
+    reply = pool_reply(sock) if sock is not None else None
+    if not (reply or {}).get("started"):
+        os.close(read_fd)
+        if sock is not None:
+            sock.close()
+        _debug("the pool did not start the kernel: a sandbox of its own instead")
+        return None
+    _debug("kernel forked by the pool")
+    _warn_left_out(left_out)
+    job = {"links": []}
+    _link_sockets(conn, prefix, os.path.join(pool_dir, POOL_KERNEL_DIR), job)
+
+    def stop(signum, frame):
+        raise SystemExit(128 + signum)  # closing the connection makes the zygote kill the kernel
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGHUP, stop)
+    relay = threading.Thread(target=_relay_stderr, args=(os.fdopen(read_fd, "rb"), lim["stderr_bytes"]),
+                             daemon=True)
+    relay.start()
+    try:
+        sock.settimeout(None)
+        reply = pool_reply(sock)
+    finally:
+        sock.close()
+        _cleanup(job)
+    relay.join(timeout=1)
+    return _exit_code((reply or {}).get("exit", -signal.SIGKILL))
 
 
 if __name__ == "__main__":

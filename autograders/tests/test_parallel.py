@@ -5,6 +5,7 @@ import nbformat
 from nbgrader.api import Gradebook
 
 from autograders.bank import with_answers
+from autograders.sandbox.pool import pool_possible
 from autograders.tests import toy
 from course import operations
 
@@ -30,6 +31,8 @@ def test_parallel_grading_counts_every_grade_once_and_resumes(toy_course):
 
     (first,) = operations.autograde(toy_course, toy.ASSIGNMENT, jobs=2)
     assert sorted(first.graded) == sorted(expected) and not first.failed
+    # each kernel forked by a worker's kernel pool, one pool per worker, where the sandbox runs
+    assert (first.pooled_kernels, first.pools_started) == ((6, 2) if pool_possible() else (0, 0))
     scores = toy_course.scores(toy.ASSIGNMENT)
     assert {s: sum(v for v, _ in cells.values()) for s, cells in scores.items()} == expected
     with Gradebook(f"sqlite:///{toy_course.root / 'gradebook.db'}") as gb:

@@ -22,7 +22,7 @@ import sys
 import tempfile
 import textwrap
 import time
-import uuid
+from contextlib import nullcontext
 from pathlib import Path
 
 import pytest
@@ -31,86 +31,11 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from autograders.sandbox import KERNEL_NAME, install, launch, limits, protections  # noqa: E402
+from autograders.sandbox import install, launch, limits, protections  # noqa: E402
+from autograders.sandbox.pool import KernelPool  # noqa: E402
+from autograders.tests.kernel_client import Kernel  # noqa: E402
 
 IS_ROOT = os.geteuid() == 0
-
-
-# --------------------------------------------------------------------------------------------
-# A small client: what nbclient does, reduced to what the tests need
-
-
-class Kernel:
-    """A sandboxed kernel started like nbgrader starts one, and a blocking client."""
-
-    def __init__(self, cwd, *, ip=None, env=None, stderr=None, timeout=60):
-        from jupyter_client import KernelManager
-        from traitlets.config import Config
-
-        config = Config()
-        config.KernelManager.transport = "ipc"
-        self.km = KernelManager(config=config, kernel_name=KERNEL_NAME)
-        if ip:  # as SandboxedExecute does: connection file and sockets in one private folder
-            self.km.connection_file = os.path.join(os.path.dirname(ip), f"kernel-{uuid.uuid4()}.json")
-            self.km.ip = str(ip)
-        kernel_env = dict(os.environ)
-        kernel_env.update(env or {})
-        started = time.monotonic()
-        self.km.start_kernel(cwd=str(cwd), env=kernel_env, stderr=stderr)
-        self.kc = self.km.client()
-        self.kc.start_channels()
-        try:
-            self.kc.wait_for_ready(timeout=timeout)
-        except RuntimeError:
-            self.close()
-            raise
-        self.ready_s = time.monotonic() - started
-
-    def run(self, code, timeout=60):
-        """Execute ``code``; returns {"stdout", "stderr", "error", "status", "result"}."""
-        msg_id = self.kc.execute(textwrap.dedent(code))
-        return self.collect(msg_id, timeout)
-
-    def collect(self, msg_id, timeout=60):
-        out = {"stdout": "", "stderr": "", "error": None, "status": None, "result": None}
-        deadline = time.monotonic() + timeout
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError(f"no idle status within {timeout} s")
-            try:
-                msg = self.kc.get_iopub_msg(timeout=left)
-            except Exception as exc:  # queue.Empty
-                raise TimeoutError(f"no idle status within {timeout} s") from exc
-            if msg["parent_header"].get("msg_id") != msg_id:
-                continue
-            kind, content = msg["msg_type"], msg["content"]
-            if kind == "stream":
-                out[content["name"]] += content["text"]
-            elif kind == "error":
-                out["error"] = (content["ename"], content["evalue"])
-            elif kind == "execute_result":
-                out["result"] = content["data"].get("text/plain")
-            elif kind == "status" and content["execution_state"] == "idle":
-                break
-        reply = self.kc.get_shell_msg(timeout=timeout)
-        out["status"] = reply["content"]["status"]
-        return out
-
-    def value(self, expression, timeout=60):
-        """Evaluate ``expression`` (JSON-serialisable) in the kernel."""
-        result = self.run(f"import json as _j; print(_j.dumps({expression}))", timeout)
-        assert result["error"] is None, result
-        return json.loads(result["stdout"])
-
-    def alive(self):
-        return self.km.is_alive() and self.run("1 + 1", timeout=20)["result"] == "2"
-
-    def close(self, now=True):
-        try:
-            self.kc.stop_channels()
-        finally:
-            self.km.shutdown_kernel(now=now)
 
 
 def _bwrap_ok():
@@ -164,15 +89,27 @@ def course_tree(tmp_path_factory):
             os.environ[key] = value
 
 
-@pytest.fixture(scope="module")
-def kernel(course_tree):
-    """One sandboxed kernel in alice's folder, shared by the tests that leave it usable.
-    Its client uses jupyter_client's default (relative) IPC address."""
+@pytest.fixture(scope="module", params=["own sandbox", "from the pool"])
+def kernel(course_tree, request):
+    """One sandboxed kernel in alice's folder, shared by the tests that leave it usable: once in
+    a sandbox of its own, once forked by a kernel pool (grading's way), which must contain it
+    just as well. Its client uses jupyter_client's default (relative) IPC address."""
     _needs_bwrap()
+    with KernelPool() if request.param == "from the pool" else nullcontext() as pool:
+        assert pool is None or pool.ready()
+        for k in _kernel_in_alices_folder(course_tree):
+            os.environ.pop(launch.POOL_ENV, None)  # the pool serves this kernel alone
+            # where the kernel sees its copy of alice's folder: at its own path, or at the
+            # folder of the pool's sandbox that each kernel of the pool fills in turn
+            k.workdir = str(course_tree["alice"]) if pool is None else launch.POOL_WORKDIR_INSIDE
+            yield k
+        assert pool is None or (pool.ready() and pool.kernels_served == 1)  # cleared after it
+
+
+def _kernel_in_alices_folder(course_tree):
     # jupyter_client resolves its default IPC address ("kernel-ipc") against the client's
     # working directory: keep those links out of the repository
-    client_dir = course_tree["base"] / "client"
-    client_dir.mkdir()
+    client_dir = Path(tempfile.mkdtemp(prefix="client-", dir=course_tree["base"]))
     saved = os.getcwd()
     os.chdir(client_dir)
     try:
@@ -237,7 +174,7 @@ def test_environment_is_cleared_and_set(kernel, course_tree):
     assert env["MPLBACKEND"] == "Agg" and env["OMP_NUM_THREADS"] == "1"
     assert "JPY_PARENT_PID" not in env
     assert "SECRET_TOKEN" not in env and "JUPYTER_RUNTIME_DIR" not in env
-    assert kernel.value("__import__('os').getcwd()") == str(course_tree["alice"])
+    assert kernel.value("__import__('os').getcwd()") == kernel.workdir
     uid = kernel.value("__import__('os').getuid()")
     if IS_ROOT:
         low, high = launch.UID_RANGE_DEFAULT
@@ -323,7 +260,7 @@ def test_cannot_write_outside_its_folder(kernel, course_tree):
     assert (course_tree["bob"] / "ps1.ipynb").read_text() == "BOB'S ANSWERS"
     assert (course_tree["course"] / "gradebook.db").read_text() == "SECRET GRADEBOOK"
     ok = _outcomes(kernel, "open(path, 'w').write('fine')",
-                   [course_tree["alice"] / "model.txt", "model2.txt", "/tmp/scratch.txt"])
+                   [Path(kernel.workdir) / "model.txt", "model2.txt", "/tmp/scratch.txt"])
     assert set(ok.values()) == {"ok"}, ok
     assert kernel.value("open('model2.txt').read()") == "fine"
 

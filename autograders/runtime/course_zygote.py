@@ -1,0 +1,292 @@
+"""The kernel pool's zygote: runs inside a grading sandbox, forks one fresh kernel per request.
+
+    python -m course_zygote --listen-fd FD --workdir /run/submission --kernel-dir /run/kernel
+
+A fresh kernel pays about two seconds of CPU for starting Python and importing torch and
+matplotlib. The zygote pays it once: it imports everything a kernel needs, then, for each
+request from a launcher (``autograders/sandbox/launch.py`` with ``COURSE_SANDBOX_POOL``), forks
+a child that becomes an ipykernel for that one submission. A forked child starts from the
+zygote's memory, never from an earlier child's, so no Python state crosses between submissions.
+
+What else could cross, inside the one sandbox the kernels share in turn, is cleared before the
+next request is accepted: every other process in the sandbox is killed (``kill(-1, SIGKILL)``
+until none is left) and the folders a kernel can write (``/tmp``, ``/dev/shm``, the working
+folder, the kernel folder) are emptied. The zygote is not dumpable, so a kernel, which runs as
+the same uid, can neither trace it nor read its memory or its file descriptors; a kernel that
+kills or stops it only ends the pool, which its owner then replaces (``KernelPool``).
+
+The listening socket is passed in as a file descriptor: its path lies outside the sandbox, where
+only the grader can reach it. One request per connection (SOCK_SEQPACKET, JSON):
+
+* ``{"ping": true}``: answered ``{"pong": true, "served": N}`` when the pool is idle and clean.
+* ``{"kernel": {...}}`` and file descriptors (the kernel's stderr, then the files of its working
+  folder in the order of ``entries``, sent in batches of at most ``FDS_PER_MESSAGE``): answered
+  ``{"started": true}``, then ``{"exit": CODE}`` when the kernel ends. The kernel is killed when
+  the launcher's connection closes first.
+"""
+from __future__ import annotations
+
+import argparse
+import ctypes
+import json
+import os
+import select
+import shutil
+import signal
+import socket
+import stat
+import sys
+import time
+import traceback
+
+FDS_PER_MESSAGE = 200
+MAX_MESSAGE = 1 << 20
+PR_SET_DUMPABLE = 4
+
+
+def _preload():
+    """Everything a kernel imports at start, and what every chapter's setup cell imports."""
+    import IPython  # noqa: F401
+    import ipykernel.ipkernel  # noqa: F401
+    import matplotlib
+    import matplotlib.pyplot  # noqa: F401
+    import matplotlib_inline.backend_inline  # noqa: F401
+    import numpy  # noqa: F401
+    import torch  # noqa: F401
+    import torch.nn.functional  # noqa: F401
+    from ipykernel.kernelapp import IPKernelApp  # noqa: F401
+
+    import course_probe  # noqa: F401
+    matplotlib.get_cachedir()  # the font cache is built once, here, not per kernel
+
+
+def _set_dumpable(flag: int) -> None:
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_DUMPABLE, flag, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_DUMPABLE)")
+
+
+def _receive(conn):
+    """One request: (the message, its file descriptors)."""
+    data, fds, _, _ = socket.recv_fds(conn, MAX_MESSAGE, FDS_PER_MESSAGE)
+    if not data:
+        raise EOFError("the launcher closed the connection")
+    return json.loads(data), list(fds)
+
+
+def _send(conn, message) -> None:
+    try:
+        conn.send(json.dumps(message).encode())
+    except OSError:
+        pass  # the launcher is gone; the kernel is stopped below all the same
+
+
+# ----------------------------------------------------------------------------------------------
+# In the child: becoming the kernel
+
+
+def _fill_workdir(workdir, entries, fds):
+    """Recreate the submission's folder from the launcher's list and file descriptors."""
+    files = iter(fds)
+    for entry in entries:
+        path = os.path.join(workdir, entry["path"])
+        if os.path.relpath(path, workdir).startswith(".."):
+            raise ValueError(f"entry outside the working folder: {entry['path']!r}")
+        if entry["kind"] == "dir":
+            os.makedirs(path, exist_ok=True)
+        elif entry["kind"] == "link":
+            os.symlink(entry["target"], path)
+            continue
+        else:
+            with os.fdopen(next(files), "rb") as source, open(path, "wb") as target:
+                shutil.copyfileobj(source, target, 1 << 20)
+        os.chmod(path, entry["mode"])
+
+
+def _become_kernel(request, fds, args):
+    """In the forked child: the one submission's kernel. Never returns."""
+    code = 1
+    try:
+        os.close(args.listen_fd)  # the kernel must never reach the pool's socket
+        os.setsid()
+        # the signal dispositions of a Python process started afresh
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # ipykernel interrupts this way
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, signal.SIG_DFL)
+        stderr_fd, files = fds[0], fds[1:]
+        os.dup2(stderr_fd, 2)
+        os.close(stderr_fd)
+        null = os.open(os.devnull, os.O_RDWR)
+        os.dup2(null, 0)
+        os.dup2(null, 1)
+        os.close(null)
+        _set_dumpable(1)
+        os.environ.update({k: str(v) for k, v in request.get("env", {}).items()})
+        _fill_workdir(args.workdir, request["entries"], files)
+        os.chdir(args.workdir)
+        connection_file = os.path.join(args.kernel_dir, "connection.json")
+        with open(os.open(connection_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as f:
+            json.dump(request["connection"], f)
+
+        import numpy
+        numpy.random.seed()  # fresh entropy, as a kernel started on its own would have
+        from ipykernel.kernelapp import IPKernelApp
+
+        app = IPKernelApp.instance()
+        app.initialize(["-f", connection_file, "--HistoryManager.hist_file=:memory:",
+                        *request.get("extra", [])])
+        app.start()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    except BaseException:  # noqa: BLE001 - reported on the kernel's stderr, then the child ends
+        traceback.print_exc()
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(code)
+
+
+# ----------------------------------------------------------------------------------------------
+# In the zygote: serving requests, clearing up between them
+
+
+def _others_alive():
+    me = os.getpid()
+    alive = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) in (1, me):
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                state = f.read().rsplit(b")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if state not in (b"Z", b"X"):
+            alive.append(int(entry))
+    return alive
+
+
+def _reap():
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def _sweep(args):
+    """Kill every other process of the sandbox, then empty every folder a kernel can write."""
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            os.kill(-1, signal.SIGKILL)  # all we may signal but ourselves and the sandbox's init
+        except ProcessLookupError:
+            pass
+        _reap()
+        if not _others_alive():
+            break
+        if time.monotonic() > deadline:
+            raise RuntimeError("processes of the last kernel survived SIGKILL")
+        time.sleep(0.005)
+    for folder in ("/tmp", "/dev/shm", args.workdir, args.kernel_dir):
+        _empty(folder)
+
+
+def _empty(folder):
+    def writable_again(function, path, _exc):
+        os.chmod(os.path.dirname(path), 0o700)  # a kernel may have locked a folder of its own
+        function(path)
+
+    for name in os.listdir(folder):
+        path = os.path.join(folder, name)
+        if os.path.isdir(path) and not os.path.islink(path):
+            os.chmod(path, stat.S_IRWXU)
+            shutil.rmtree(path, onerror=writable_again)
+        else:
+            os.unlink(path)
+
+
+def _serve_kernel(conn, request, fds, args):
+    """Fork the kernel, watch it and the launcher. The kernel's exit code, or None when the
+    launcher left first (the sweep that follows kills the kernel)."""
+    try:
+        while len(fds) < 1 + sum(e["kind"] == "file" for e in request["entries"]):
+            more = _receive(conn)[1]  # the rest of the working folder's files
+            if not more:
+                raise ValueError("a batch of files without files")
+            fds += more
+        child = os.fork()
+        if child == 0:
+            conn.close()
+            _become_kernel(request, fds, args)
+    finally:
+        for fd in fds:  # the zygote keeps no file of a submission open for the next one
+            os.close(fd)
+    _send(conn, {"started": True})
+    pidfd = os.pidfd_open(child)
+    poller = select.poll()
+    poller.register(conn.fileno(), select.POLLIN | select.POLLHUP)
+    poller.register(pidfd, select.POLLIN)
+    try:
+        while True:
+            ready = {fd for fd, _ in poller.poll()}
+            if pidfd in ready:
+                _, status = os.waitpid(child, 0)
+                code = os.waitstatus_to_exitcode(status)
+                _send(conn, {"exit": code})
+                return code
+            try:
+                if not conn.recv(1):
+                    return None
+            except OSError:
+                return None
+    finally:
+        os.close(pidfd)
+
+
+def serve(args) -> int:
+    listener = socket.socket(fileno=args.listen_fd)
+    served = 0
+    while True:
+        conn, _ = listener.accept()
+        with conn:
+            try:
+                request, fds = _receive(conn)
+            except (OSError, EOFError, ValueError):
+                continue
+            if request.get("ping"):
+                for fd in fds:
+                    os.close(fd)
+                _send(conn, {"pong": True, "served": served})
+                continue
+            served += 1
+            try:
+                _serve_kernel(conn, request["kernel"], fds, args)
+            except (OSError, EOFError, ValueError, KeyError, TypeError) as exc:
+                print(f"course_zygote: request refused: {type(exc).__name__}: {exc}", file=sys.stderr)
+            finally:
+                _sweep(args)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="course_zygote")
+    parser.add_argument("--listen-fd", type=int, required=True)
+    parser.add_argument("--workdir", required=True)
+    parser.add_argument("--kernel-dir", required=True)
+    args = parser.parse_args(argv)
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, signal.SIG_IGN)  # only the pool's owner ends it, with SIGKILL
+    if sys.path and os.path.abspath(sys.path[0]) == os.getcwd():
+        del sys.path[0]  # as ipykernel_launcher does; the kernel puts '' back for its own folder
+    _preload()
+    _set_dumpable(0)
+    return serve(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

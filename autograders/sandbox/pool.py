@@ -1,0 +1,113 @@
+"""A kernel pool for grading: one sandbox whose zygote forks a fresh kernel per submission.
+
+Starting a kernel costs about two seconds of CPU, most of it importing torch and matplotlib;
+the notebook's own cells often cost less. A ``KernelPool`` starts one sandbox (the launcher's
+``--pool`` mode: the same layers as a kernel's own sandbox) running ``course_zygote``, which
+imports all that once and then forks one kernel per request. While the pool is open, every
+``course-sandbox`` kernel started from this process (``COURSE_SANDBOX_POOL`` in its
+environment) is forked by the zygote; when the pool cannot serve one, that kernel gets a sandbox
+of its own as usual. Between two kernels the zygote kills every other process of the sandbox and
+empties the folders a kernel can write, and ``ready()`` checks that it did so before the next
+submission, replacing a pool that does not answer (a kernel killed or stopped its zygote).
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+from .launch import POOL_ENV, POOL_SOCKET, pool_reply, pool_request, protections, workdir_mode
+
+LAUNCHER = os.path.join(os.path.dirname(os.path.realpath(__file__)), "launch.py")
+
+
+def pool_possible() -> bool:
+    """Whether this machine can run a kernel pool (bubblewrap usable, the working-folder copy)."""
+    return protections()["bwrap_usable"] is True and workdir_mode() == "copy"
+
+
+class KernelPool:
+    """Owns one pool sandbox at a time; a context manager that lends it to this process's kernels."""
+
+    def __init__(self, start_timeout: float = 120.0, ping_timeout: float = 5.0):
+        self.start_timeout, self.ping_timeout = start_timeout, ping_timeout
+        self.folder = tempfile.mkdtemp(prefix="course-pool-")
+        self.process: subprocess.Popen | None = None
+        self.pools_started = 0
+        self._served_before = 0  # kernels served by the pools replaced so far
+        self._served_now = 0
+
+    @property
+    def kernels_served(self) -> int:
+        """The kernels the pools reported forking (a pool that a kernel broke reports no more)."""
+        return self._served_before + self._served_now
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def ready(self) -> bool:
+        """Make sure an idle, cleared zygote waits for the next kernel; start or replace it when
+        not. False when no pool can run here: kernels then get sandboxes of their own."""
+        if self.process is not None and self.process.poll() is None:
+            answer = self._ping(self.ping_timeout)
+            if answer is not None:
+                self._served_now = answer["served"]
+                os.environ[POOL_ENV] = self.folder
+                return True
+        self._stop()
+        if not pool_possible():
+            return False
+        self.process = subprocess.Popen([sys.executable, LAUNCHER, "--pool", self.folder],
+                                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+        self.pools_started += 1
+        deadline = time.monotonic() + self.start_timeout
+        while time.monotonic() < deadline and self.process.poll() is None:
+            answer = self._ping(max(1.0, deadline - time.monotonic()))
+            if answer is not None:
+                self._served_now = answer["served"]
+                os.environ[POOL_ENV] = self.folder
+                return True
+            time.sleep(0.05)  # the launcher has not made the socket yet
+        self._stop()
+        return False
+
+    def _ping(self, timeout: float) -> dict | None:
+        sock = pool_request(self.folder, {"ping": True}, timeout=timeout)
+        if sock is None:
+            return None
+        with sock:
+            answer = pool_reply(sock)
+        return answer if answer and answer.get("pong") else None
+
+    def _stop(self) -> None:
+        os.environ.pop(POOL_ENV, None)
+        self._served_before += self._served_now
+        self._served_now = 0
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            self.process.terminate()  # the launcher kills its sandbox, its janitor clears up
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+        try:
+            os.unlink(os.path.join(self.folder, POOL_SOCKET))
+        except FileNotFoundError:
+            pass
+
+    def close(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            answer = self._ping(self.ping_timeout)  # the last count
+            if answer is not None:
+                self._served_now = answer["served"]
+        self._stop()
+        shutil.rmtree(self.folder, ignore_errors=True)

@@ -1,0 +1,83 @@
+"""A small client for the sandbox's tests: what nbclient does, reduced to what they need."""
+from __future__ import annotations
+
+import json
+import os
+import textwrap
+import time
+import uuid
+
+from autograders.sandbox import KERNEL_NAME
+
+
+class Kernel:
+    """A sandboxed kernel started like nbgrader starts one, and a blocking client."""
+
+    def __init__(self, cwd, *, ip=None, env=None, stderr=None, timeout=60):
+        from jupyter_client import KernelManager
+        from traitlets.config import Config
+
+        config = Config()
+        config.KernelManager.transport = "ipc"
+        self.km = KernelManager(config=config, kernel_name=KERNEL_NAME)
+        if ip:  # as SandboxedExecute does: connection file and sockets in one private folder
+            self.km.connection_file = os.path.join(os.path.dirname(ip), f"kernel-{uuid.uuid4()}.json")
+            self.km.ip = str(ip)
+        kernel_env = dict(os.environ)
+        kernel_env.update(env or {})
+        started = time.monotonic()
+        self.km.start_kernel(cwd=str(cwd), env=kernel_env, stderr=stderr)
+        self.kc = self.km.client()
+        self.kc.start_channels()
+        try:
+            self.kc.wait_for_ready(timeout=timeout)
+        except RuntimeError:
+            self.close()
+            raise
+        self.ready_s = time.monotonic() - started
+
+    def run(self, code, timeout=60):
+        """Execute ``code``; returns {"stdout", "stderr", "error", "status", "result"}."""
+        msg_id = self.kc.execute(textwrap.dedent(code))
+        return self.collect(msg_id, timeout)
+
+    def collect(self, msg_id, timeout=60):
+        out = {"stdout": "", "stderr": "", "error": None, "status": None, "result": None}
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f"no idle status within {timeout} s")
+            try:
+                msg = self.kc.get_iopub_msg(timeout=left)
+            except Exception as exc:  # queue.Empty
+                raise TimeoutError(f"no idle status within {timeout} s") from exc
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            kind, content = msg["msg_type"], msg["content"]
+            if kind == "stream":
+                out[content["name"]] += content["text"]
+            elif kind == "error":
+                out["error"] = (content["ename"], content["evalue"])
+            elif kind == "execute_result":
+                out["result"] = content["data"].get("text/plain")
+            elif kind == "status" and content["execution_state"] == "idle":
+                break
+        reply = self.kc.get_shell_msg(timeout=timeout)
+        out["status"] = reply["content"]["status"]
+        return out
+
+    def value(self, expression, timeout=60):
+        """Evaluate ``expression`` (JSON-serialisable) in the kernel."""
+        result = self.run(f"import json as _j; print(_j.dumps({expression}))", timeout)
+        assert result["error"] is None, result
+        return json.loads(result["stdout"])
+
+    def alive(self):
+        return self.km.is_alive() and self.run("1 + 1", timeout=20)["result"] == "2"
+
+    def close(self, now=True):
+        try:
+            self.kc.stop_channels()
+        finally:
+            self.km.shutdown_kernel(now=now)

@@ -1,0 +1,163 @@
+"""The kernel pool (``autograders/sandbox/pool.py``, ``course_zygote``): each kernel it forks
+starts as clean as a kernel with a sandbox of its own, and no kernel can reach the zygote.
+
+Kernels are started as grading starts them: jupyter_client's KernelManager with the installed
+``course-sandbox`` kernelspec, ZMQ over IPC, while a ``KernelPool`` is open in this process.
+"""
+from __future__ import annotations
+
+import json
+import signal
+import textwrap
+
+import nbformat
+import pytest
+
+from autograders.bank import with_answers
+from autograders.sandbox import protections
+from autograders.sandbox.pool import KernelPool
+from autograders.tests import toy
+from autograders.tests.kernel_client import Kernel
+from course import operations
+
+if protections()["bwrap_usable"] is not True:
+    pytest.skip("the kernel pool needs the sandbox (see `python -m autograders.sandbox doctor`)",
+                allow_module_level=True)
+
+MARK = "course-pool-leftover"
+
+# A kernel that leaves everything it can behind: files where a kernel may write (an IPython
+# startup file among them, which a later kernel would run), a detached process that keeps
+# writing, and changes to modules and the environment.
+LEAVE_TRACES = textwrap.dedent(f"""
+    import os, subprocess, sys, torch
+    for folder in ('/tmp', '/dev/shm', '.'):
+        open(os.path.join(folder, '{MARK}'), 'w').write('x')
+    os.makedirs('/tmp/.ipython/profile_default/startup', exist_ok=True)
+    open('/tmp/.ipython/profile_default/startup/00-{MARK}.py', 'w').write("LEFTOVER = True")
+    os.mkdir('locked'); os.chmod('locked', 0)
+    subprocess.Popen([sys.executable, '-c', 'import time\\nwhile True:\\n    open("/tmp/{MARK}-late", "w").write("x"); time.sleep(0.02)', '{MARK}'],
+                     start_new_session=True)
+    torch.leftover = 1
+    os.environ['LEFTOVER'] = '1'
+    print('left')
+""")
+
+FIND_TRACES = textwrap.dedent(f"""
+    import json, os, time, torch
+    time.sleep(0.3)  # a surviving writer would have written again by now
+    def cmdline(pid):
+        try:
+            return open(f'/proc/{{pid}}/cmdline').read()
+        except OSError:
+            return ''
+    print(json.dumps({{
+        'files': [p for p in ('/tmp/{MARK}', '/dev/shm/{MARK}', '{MARK}', '/tmp/{MARK}-late', 'locked',
+                             '/tmp/.ipython/profile_default/startup/00-{MARK}.py') if os.path.lexists(p)],
+        'processes': [p for p in os.listdir('/proc') if p.isdigit() and '{MARK}' in cmdline(p)],
+        'state': [name for name, there in [('torch', hasattr(torch, 'leftover')), ('env', 'LEFTOVER' in os.environ),
+                                            ('startup', 'LEFTOVER' in globals())] if there],
+        'folder': sorted(os.listdir('.')),
+    }}))
+""")
+
+
+@pytest.fixture
+def pool():
+    with KernelPool() as kernels:
+        assert kernels.ready()
+        yield kernels
+
+
+def _kernel(folder, client):
+    return Kernel(folder, ip=client / "kernel-ipc")
+
+
+def test_each_kernel_starts_clean(pool, tmp_path):
+    first, second, client = tmp_path / "first", tmp_path / "second", tmp_path / "client"
+    for folder in (first, second, client):
+        folder.mkdir()
+    (first / "answers.txt").write_text("the first student's")
+    (second / "answers.txt").write_text("the second student's")
+
+    kernel = _kernel(first, client)
+    try:
+        assert kernel.run(LEAVE_TRACES)["stdout"].strip() == "left"
+    finally:
+        kernel.close()
+    assert pool.ready() and pool.kernels_served == 1
+
+    kernel = _kernel(second, client)
+    try:
+        result = kernel.run(FIND_TRACES)
+        assert result["error"] is None, result
+        assert kernel.value("open('answers.txt').read()") == "the second student's"
+    finally:
+        kernel.close()
+    assert json.loads(result["stdout"]) == {"files": [], "processes": [], "state": [],
+                                            "folder": ["answers.txt"]}
+    assert pool.ready() and pool.kernels_served == 2 and pool.pools_started == 1
+
+
+REACH_THE_ZYGOTE = textwrap.dedent("""
+    import ctypes, json, os
+    zygote = os.getppid()
+    outcomes = {'is_zygote': 'course_zygote' in open(f'/proc/{zygote}/cmdline').read()}
+    for what, attempt in [('fds', lambda: os.listdir(f'/proc/{zygote}/fd')),
+                          ('memory', lambda: open(f'/proc/{zygote}/mem', 'rb').read(1)),
+                          ('environment', lambda: open(f'/proc/{zygote}/environ').read()),
+                          ('pool_folder', lambda: os.listdir(POOL))]:
+        try:
+            attempt()
+            outcomes[what] = 'ok'
+        except OSError as exc:
+            outcomes[what] = type(exc).__name__
+    libc = ctypes.CDLL(None, use_errno=True)
+    outcomes['ptrace'] = libc.ptrace(16, zygote, 0, 0) == 0  # PTRACE_ATTACH
+    print(json.dumps(outcomes))
+""")
+
+
+def test_a_kernel_cannot_reach_its_zygote(pool, tmp_path):
+    work, client = tmp_path / "work", tmp_path / "client"
+    work.mkdir()
+    client.mkdir()
+    kernel = _kernel(work, client)
+    try:
+        result = kernel.run(REACH_THE_ZYGOTE.replace("POOL", repr(pool.folder)))
+        assert result["error"] is None, result
+    finally:
+        kernel.close()
+    outcomes = json.loads(result["stdout"])
+    assert outcomes.pop("is_zygote") is True
+    assert outcomes.pop("ptrace") is False
+    assert set(outcomes.values()) <= {"PermissionError", "FileNotFoundError"}, outcomes
+
+
+# A kernel that ends its pool: kills the zygote, or stops it so that it can never clear up.
+def _attack_the_zygote(signum):
+    return textwrap.dedent(f"""
+        import os
+        zygote = os.getppid()
+        if 'course_zygote' in open(f'/proc/{{zygote}}/cmdline').read():
+            os.kill(zygote, {int(signum)})
+        def double(x):
+            return 2 * x
+    """)
+
+
+def test_grading_goes_on_when_a_kernel_kills_or_stops_its_zygote(toy_course):
+    reference = nbformat.read(toy_course.root / "source" / toy.ASSIGNMENT / f"{toy.NOTEBOOK}.ipynb",
+                              as_version=4)
+    toy_course.submit_notebook("a_kills", toy.ASSIGNMENT,
+                               with_answers(reference, {"double": _attack_the_zygote(signal.SIGKILL)}))
+    toy_course.submit_notebook("b_after_kill", toy.ASSIGNMENT, reference)
+    toy_course.submit_notebook("c_stops", toy.ASSIGNMENT,
+                               with_answers(reference, {"double": _attack_the_zygote(signal.SIGSTOP)}))
+    toy_course.submit_notebook("d_after_stop", toy.ASSIGNMENT, reference)
+    (run,) = operations.autograde(toy_course, toy.ASSIGNMENT, jobs=1)  # in this order, one worker
+    scores = toy_course.scores(toy.ASSIGNMENT)
+    for student in ("b_after_kill", "d_after_stop"):
+        assert all(score == top for score, top in scores[student].values()), (student, scores[student])
+    assert run.pooled_kernels >= 2 and not run.failed
+    assert run.pools_started >= 3  # the first, one after the kill, one after the stop
