@@ -1,16 +1,21 @@
 """Executing a submission: nbgrader's ``Execute`` made robust against hostile notebooks."""
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import tempfile
 import time
+from queue import Empty
 
+from jupyter_client.asynchronous import AsyncKernelClient
+from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.utils import ensure_async
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbclient.util import run_sync
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
-from traitlets import Integer, Unicode
+from traitlets import DottedObjectName, Integer, Type, Unicode
 
 SANDBOX_KERNEL = "course-sandbox"
 
@@ -18,6 +23,58 @@ SANDBOX_KERNEL = "course-sandbox"
 def error_output(ename: str, message: str):
     """An error output that shows ``message`` and nothing else (no traceback of any code)."""
     return new_output("error", ename=ename, evalue=message, traceback=[f"{ename}: {message}"])
+
+
+class ReadyKernelClient(AsyncKernelClient):
+    """jupyter_client's kernel client, whose readiness check ends as soon as the kernel has
+    answered ``kernel_info`` on the shell channel and its IOPub status for that request has
+    arrived (proof that IOPub is connected). jupyter_client's own check then also waits for
+    0.2 s of IOPub silence, a fixed cost per kernel that nbclient does not need: it only
+    reads the messages of the cell it runs."""
+
+    async def wait_for_ready(self, timeout=None):
+        deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
+        while True:
+            request = self.kernel_info()
+            if await self._answered(request, min(1.0, deadline - time.monotonic())):
+                return
+            if not await self._async_is_alive():
+                raise RuntimeError("Kernel died before replying to kernel_info")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Kernel didn't respond in {timeout} seconds")
+
+    async def _answered(self, request, timeout):
+        """Whether the shell reply and the IOPub 'idle' status of ``request`` arrive in time."""
+        until = time.monotonic() + max(timeout, 0.05)
+        replied = idle = False
+        while not (replied and idle):
+            left = until - time.monotonic()
+            if left <= 0:
+                return False
+            channel = self.iopub_channel if replied else self.shell_channel
+            try:
+                msg = await channel.get_msg(timeout=left)
+            except Empty:
+                return False
+            if msg["parent_header"].get("msg_id") != request:
+                continue
+            if msg["msg_type"] == "kernel_info_reply":
+                self._handle_kernel_info_reply(msg)
+                replied = True
+            elif msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+                idle = True
+        return True
+
+
+class PromptKernelManager(AsyncKernelManager):
+    """jupyter_client's kernel manager with the ``ReadyKernelClient``, and which looks for the
+    end of a killed kernel every 5 ms rather than every 100 ms (a kill ends every notebook)."""
+
+    client_class = DottedObjectName(f"{ReadyKernelClient.__module__}.{ReadyKernelClient.__qualname__}")
+    client_factory = Type(ReadyKernelClient, klass=AsyncKernelClient)
+
+    async def _async_wait(self, pollinterval: float = 0.005) -> None:
+        await super()._async_wait(pollinterval)
 
 
 class SandboxedExecute(Execute):
@@ -34,6 +91,10 @@ class SandboxedExecute(Execute):
     notebook_timeout = Integer(600, help="Seconds the whole notebook may take.").tag(config=True)
     max_output_bytes = Integer(2_000_000, help="Output kept per cell; the rest is dropped.").tag(config=True)
     max_kernel_restarts = Integer(6, help="Kernel restarts tolerated per notebook.").tag(config=True)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("kernel_manager_class", PromptKernelManager)  # as nbgrader's Execute does
+        super().__init__(*args, **kwargs)
 
     def preprocess(self, nb, resources=None, km=None):
         self._deadline = time.monotonic() + self.notebook_timeout
@@ -63,6 +124,19 @@ class SandboxedExecute(Execute):
         if seed is not None:
             kwargs["env"] = {**os.environ, "COURSE_PROBE_SEED": str(seed)}
         await super().async_start_new_kernel(**kwargs)
+        await self._kernel_listening()
+
+    async def _kernel_listening(self):
+        """Wait until the kernel has bound its sockets (or died). A client that connects
+        earlier retries only every 100 ms (ZMQ's reconnect interval) and misses the kernel's
+        first IOPub messages, which costs nbclient's readiness check a round of 0.2 s or more."""
+        ports = [self.km.shell_port, self.km.iopub_port, self.km.stdin_port, self.km.control_port, self.km.hb_port]
+        sockets = [f"{self.km.ip}-{port}" for port in ports]
+        deadline = time.monotonic() + self.startup_timeout
+        while not all(os.path.exists(path) for path in sockets) and time.monotonic() < deadline:
+            if not await ensure_async(self.km.is_alive()):
+                return  # nbclient reports the dead kernel
+            await asyncio.sleep(0.005)
 
     start_new_kernel = run_sync(async_start_new_kernel)
 

@@ -57,7 +57,7 @@ def main(argv=None) -> int:
                                             kernel_pool=not args.no_kernel_pool):
                 print(f"{run.chapter}: graded {len(run.graded)} ({len(run.failed)} as empty copies after a "
                       f"grader failure), {len(run.skipped)} unchanged since last graded, "
-                      f"{run.pooled_kernels} kernels from the pool, {run.seconds:.0f} s")
+                      f"{run.pooled_kernels} kernels from the pool, {run.seconds:.0f} s of the workers' time")
             return 0
         action = getattr(operations, args.command.replace("-", "_"))
         result = action(course, args.chapter)

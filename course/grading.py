@@ -1,10 +1,11 @@
 """Grading a class in parallel: worker processes, each running nbgrader's autograde in-process.
 
 Each submission is graded exactly once per run, by one worker, in a fresh sandboxed kernel of
-its own (no state crosses from one submission to the next). Each worker keeps a kernel pool
-(``autograders.sandbox.pool``): its kernels are forked, torch already imported, by a zygote in a
-sandbox that is cleared between submissions, instead of each starting Python afresh. A rerun skips submissions whose
-files, source notebook and config are unchanged since they were last graded (resumable). The
+its own (no state crosses from one submission to the next). The workers serve every chapter of
+the run, and each keeps a kernel pool (``autograders.sandbox.pool``): its kernels are forked,
+torch already imported, by a zygote in a sandbox that is cleared between submissions, instead of
+each starting Python afresh. A rerun skips submissions whose files, source notebook and config
+are unchanged since they were last graded (resumable). The
 gradebook is nbgrader's: SQLite by default (short write transactions, serialised by SQLite's
 lock), or PostgreSQL through ``db_url``.
 """
@@ -22,7 +23,7 @@ from pathlib import Path
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from .pipeline import Course, nbgrader_env, source_notebook
+from .pipeline import Course, PipelineError, nbgrader_env, source_notebook
 
 STAMPS = Path(".grading_cache") / "stamps"
 
@@ -33,9 +34,9 @@ class GradingRun:
     graded: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # unchanged since last graded
     failed: list[str] = field(default_factory=list)   # nbgrader gave up; graded as empty copies
+    seconds: float = 0.0      # the workers' time on this chapter (they grade chapters side by side)
     pooled_kernels: int = 0  # kernels forked by the workers' kernel pools
     pools_started: int = 0   # one per worker, and one for each pool a kernel broke
-    seconds: float = 0.0
 
 
 def fingerprint(course: Course, chapter: str, student: str) -> str:
@@ -65,8 +66,8 @@ def mark_graded(course: Course, chapter: str, student: str) -> None:
     stamp.write_text(fingerprint(course, chapter, student))
 
 
-def warm_reference(course: Course, chapter: str) -> None:
-    """Observe the reference once, before the workers start, so they share one cached run."""
+def observe_reference(course: Course, chapter: str) -> None:
+    """Run the chapter's reference once (cached), before its submissions are judged against it."""
     from autograders.execute import SandboxedExecute
     from autograders.reference import grading_seed, reference_reports
 
@@ -76,118 +77,172 @@ def warm_reference(course: Course, chapter: str) -> None:
     reference_reports(course.root, notebook, seed, SandboxedExecute(config=config).preprocess)
 
 
+@dataclass(frozen=True)
+class Task:
+    """One job for a worker: observe a chapter's reference (``student`` None), or grade a submission."""
+    chapter: str
+    student: str | None = None
+
+
 class Worker:
-    """One grading process, fed one student at a time over a pipe."""
+    """One grading process, fed one task at a time over a pipe; it keeps its kernel pool warm
+    from one task to the next, whatever the chapter."""
 
-    def __init__(self, course: Course, chapter: str, kernel_pool: bool):
+    def __init__(self, course: Course, kernel_pool: bool):
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "course.grading", str(course.root), chapter,
-             "pool" if kernel_pool else "no-pool"], cwd=course.root,
-            env=nbgrader_env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            text=True, bufsize=1)
-        self.student: str | None = None
+            [sys.executable, "-m", "course.grading", str(course.root), "pool" if kernel_pool else "no-pool"],
+            cwd=course.root, env=nbgrader_env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL, text=True, bufsize=1)
+        self.task: Task | None = None
+        self.dead = False
+        self.counters = {"pooled_kernels": 0, "pools_started": 0}
 
-    def give(self, student: str) -> None:
-        self.student = student
-        self.process.stdin.write(student + "\n")
+    def give(self, task: Task) -> None:
+        self.task = task
+        self.process.stdin.write(json.dumps({"chapter": task.chapter, "student": task.student}) + "\n")
         self.process.stdin.flush()
 
     def result(self) -> dict:
+        """The task's result, with what the worker's kernel pool did for it."""
         line = self.process.stdout.readline()
         if not line:
-            return {"student": self.student, "success": False, "error": "the grading process died"}
-        return json.loads(line)
+            self.dead = True
+            return {"success": False, "error": "the grading process died"}
+        result = json.loads(line)
+        for counter, before in self.counters.items():
+            self.counters[counter] = result[counter]
+            result[counter] -= before
+        return result
 
     def close(self) -> None:
         self.process.stdin.close()
         self.process.wait(timeout=60)
 
 
-def grade_in_parallel(course: Course, chapter: str, students: list[str], jobs: int, on_done,
-                      kernel_pool: bool = True) -> dict[str, dict]:
-    """Grade ``students`` with ``jobs`` workers; ``on_done(result)`` after each; results by student."""
+def run_tasks(course: Course, tasks: list[Task], jobs: int, on_done, kernel_pool: bool = True) -> dict[Task, dict]:
+    """Run ``tasks`` on ``jobs`` workers; ``on_done(task, result)`` after each. A chapter's
+    submissions wait until a worker has observed its reference, so that no two workers run it,
+    and are dropped when it could not be observed (each would fail the same way)."""
     import selectors
 
-    queue = list(students)
-    workers = [Worker(course, chapter, kernel_pool) for _ in range(max(1, min(jobs, len(queue))))]
-    results = {}
+    pending = list(tasks)
+    observing = {task.chapter for task in tasks if task.student is None}
+    results: dict[Task, dict] = {}
+    workers = [Worker(course, kernel_pool) for _ in range(max(1, min(jobs, len(tasks))))]
+    idle = list(workers)
     selector = selectors.DefaultSelector()
+    for worker in workers:
+        selector.register(worker.process.stdout, selectors.EVENT_READ, worker)
     try:
-        for worker in workers:
-            if queue:
-                worker.give(queue.pop(0))
-                selector.register(worker.process.stdout, selectors.EVENT_READ, worker)
-        while len(results) < len(students):
+        while pending or len(idle) + sum(w.dead for w in workers) < len(workers):
+            while idle and (task := next((t for t in pending if t.student is None or t.chapter not in observing),
+                                          None)):
+                pending.remove(task)
+                idle.pop().give(task)
+            if all(worker.dead for worker in workers):
+                results.update({task: {"success": False, "error": "every grading process died"} for task in pending})
+                break
             for key, _ in selector.select():
                 worker = key.data
-                result = worker.result()
-                results[result["student"]] = result
-                on_done(result)
-                if queue:
-                    worker.give(queue.pop(0))
-                elif result["student"] == worker.student:
+                task, result = worker.task, worker.result()
+                results[task] = result
+                on_done(task, result)
+                if task.student is None:
+                    observing.discard(task.chapter)
+                    if not result["success"]:
+                        pending = [t for t in pending if t.chapter != task.chapter]
+                if worker.dead:
                     selector.unregister(worker.process.stdout)
+                else:
+                    idle.append(worker)
     finally:
         for worker in workers:
             worker.close()
     return results
 
 
-def grade_chapter(course: Course, chapter: str, jobs: int | None = None, resume: bool = True,
-                  progress: Progress | None = None, kernel_pool: bool = True) -> GradingRun:
-    """Grade every submission of ``chapter`` (intake already done), in parallel and resumably."""
+def grade_chapters(course: Course, chapters: list[str], jobs: int | None = None, resume: bool = True,
+                   progress: Progress | None = None, kernel_pool: bool = True) -> list[GradingRun]:
+    """Grade every submission of ``chapters`` (intake already done), in parallel and resumably:
+    one set of workers for all of them, each chapter's reference observed once first."""
     from .operations import grade_despite_failure
 
-    start = time.monotonic()
-    run = GradingRun(chapter)
-    submitted = sorted(p.parent.name for p in (course.root / "submitted").glob(f"*/{chapter}"))
-    run.skipped = [s for s in submitted if resume and is_current(course, chapter, s)]
-    pending = [s for s in submitted if s not in run.skipped]
-    if pending:
-        warm_reference(course, chapter)
-        owned = progress is None
-        progress = progress or Progress(TextColumn("{task.description:24s}"), BarColumn(), MofNCompleteColumn(),
-                                        TimeRemainingColumn(), transient=True)
-        task = progress.add_task(f"autograde {chapter}", total=len(pending))
-        with progress if owned else nullcontext():
-            results = grade_in_parallel(course, chapter, pending, jobs or os.cpu_count() or 1,
-                                        lambda result: progress.advance(task), kernel_pool)
-        run.pooled_kernels = sum(result.get("pooled_kernels", 0) for result in results.values())
-        run.pools_started = sum(result.get("pools_started", 0) for result in results.values())
-        for student in pending:
-            if not results.get(student, {}).get("success"):
-                run.failed.append(student)
-                grade_despite_failure(course, chapter, student)
-            mark_graded(course, chapter, student)
-            run.graded.append(student)
-    run.seconds = time.monotonic() - start
-    return run
+    runs = {chapter: GradingRun(chapter) for chapter in chapters}
+    tasks = []
+    for chapter, run in runs.items():
+        submitted = sorted(p.parent.name for p in (course.root / "submitted").glob(f"*/{chapter}"))
+        run.skipped = [s for s in submitted if resume and is_current(course, chapter, s)]
+        pending = [s for s in submitted if s not in run.skipped]
+        tasks += [Task(chapter)] + [Task(chapter, student) for student in pending] if pending else []
+    if not tasks:
+        return list(runs.values())
+    owned = progress is None
+    progress = progress or Progress(TextColumn("{task.description:24s}"), BarColumn(), MofNCompleteColumn(),
+                                    TimeRemainingColumn(), transient=True)
+    bar = progress.add_task("autograde", total=sum(task.student is not None for task in tasks))
+
+    def on_done(task: Task, result: dict) -> None:
+        run = runs[task.chapter]
+        run.seconds += result.get("seconds", 0.0)  # absent when the worker died
+        run.pooled_kernels += result.get("pooled_kernels", 0)
+        run.pools_started += result.get("pools_started", 0)
+        if task.student is not None:
+            progress.advance(bar)
+
+    with progress if owned else nullcontext():
+        results = run_tasks(course, tasks, jobs or os.cpu_count() or 1, on_done, kernel_pool)
+    unobserved = []
+    for task, result in results.items():
+        if task.student is None:
+            if not result["success"]:
+                unobserved.append(f"{task.chapter}: {result['error']}")
+            continue
+        run = runs[task.chapter]
+        if not result["success"]:
+            run.failed.append(task.student)
+            grade_despite_failure(course, task.chapter, task.student)
+        mark_graded(course, task.chapter, task.student)
+        run.graded.append(task.student)
+    if unobserved:
+        raise PipelineError("no submission of these chapters was graded, because their reference could "
+                            "not be observed:\n  " + "\n  ".join(unobserved))
+    return list(runs.values())
 
 
-def worker_main(root: str, chapter: str, pool: str = "pool") -> int:
-    """A worker: grade each student id read from stdin; one JSON line per result on stdout."""
+def worker_main(root: str, pool: str = "pool") -> int:
+    """A worker: run each task read from stdin (a JSON line); one JSON line per result on
+    stdout, with the worker's kernel pool counters so far."""
     from nbgrader.apps.api import NbGraderAPI
 
     from autograders.sandbox.pool import KernelPool
 
     os.chdir(root)
-    api = NbGraderAPI(config=Course(Path(root)).config())
+    course = Course(Path(root))
+    api = NbGraderAPI(config=course.config())
     with KernelPool() if pool == "pool" else nullcontext() as kernels:
+        if kernels is not None:
+            kernels.ready()  # warm while the first task is on its way
         for line in sys.stdin:
-            student = line.strip()
+            task = Task(**json.loads(line))
+            start = time.monotonic()
             if kernels is not None:
-                served, started = kernels.kernels_served, kernels.pools_started
                 kernels.ready()
-            result = api.autograde(chapter, student, force=True, create=True)
+            if task.student is None:
+                try:
+                    observe_reference(course, task.chapter)
+                    result = {"success": True, "error": ""}
+                except Exception as error:  # noqa: BLE001 - reported to the instructor by the parent
+                    result = {"success": False, "error": f"{type(error).__name__}: {error}"}
+            else:
+                graded = api.autograde(task.chapter, task.student, force=True, create=True)
+                result = {"success": bool(graded.get("success")), "error": (graded.get("error") or "")[-2000:]}
             if kernels is not None:
                 kernels.ready()  # cleared for the next submission, or replaced
-            print(json.dumps({"student": student, "success": bool(result.get("success")),
-                              "error": (result.get("error") or "")[-2000:],
-                              "pooled_kernels": kernels.kernels_served - served if kernels else 0,
-                              "pools_started": kernels.pools_started - started if kernels else 0}),
-                  flush=True)
+            print(json.dumps({**result, "seconds": time.monotonic() - start,
+                              "pooled_kernels": kernels.kernels_served if kernels else 0,
+                              "pools_started": kernels.pools_started if kernels else 0}), flush=True)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(worker_main(*sys.argv[1:4]))
+    sys.exit(worker_main(*sys.argv[1:3]))

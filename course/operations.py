@@ -111,21 +111,19 @@ def autograde(course: Course, chapter: str | None = None, jobs: int | None = Non
               progress=None, kernel_pool: bool = True) -> list:
     """Grade every collected submission (in parallel, skipping those graded and unchanged; with
     ``kernel_pool``, in kernels forked from a warm zygote rather than started afresh)."""
-    from .grading import grade_chapter
+    from .grading import grade_chapters
 
     check_grading_config(course)
     warn_missing_protections()
     chapters = submitted_chapters(course, chapter)
     if not chapters:
         raise PipelineError("there are no submissions to grade: run `make collect` first")
-    runs = []
     for name in chapters:
         if not (course.root / "release" / name).is_dir():
             course.nbgrader("generate_assignment", name, "--force")
         for student, notes in intake(course.root, name, course.notebook_name(name)).items():
             print(f"{student}/{name}: " + "; ".join(notes))
-        runs.append(grade_chapter(course, name, jobs, resume, progress, kernel_pool))
-    return runs
+    return grade_chapters(course, chapters, jobs, resume, progress, kernel_pool)
 
 
 def grade_despite_failure(course: Course, chapter: str, student: str) -> None:

@@ -45,19 +45,43 @@ PR_SET_DUMPABLE = 4
 
 
 def _preload():
-    """Everything a kernel imports at start, and what every chapter's setup cell imports."""
-    import IPython  # noqa: F401
+    """Everything a kernel imports at start, and what every chapter's setup cell imports; then
+    what torch and matplotlib set up lazily on first use (about a second each, per kernel
+    otherwise), done without drawing a random number, so that a forked kernel's generators are
+    those of a kernel started afresh."""
+    import io
+    import pdb  # noqa: F401 - these five: what IPKernelApp.initialize imports
+    import sqlite3  # noqa: F401
+
+    import IPython.extensions  # noqa: F401
+    import ipykernel.debugger  # noqa: F401
     import ipykernel.ipkernel  # noqa: F401
+    import tornado.platform.asyncio  # noqa: F401
     import matplotlib
     import matplotlib.pyplot  # noqa: F401
     import matplotlib_inline.backend_inline  # noqa: F401
     import numpy  # noqa: F401
-    import torch  # noqa: F401
+    import torch
     import torch.nn.functional  # noqa: F401
     from ipykernel.kernelapp import IPKernelApp  # noqa: F401
+    from matplotlib.figure import Figure
 
     import course_probe  # noqa: F401
-    matplotlib.get_cachedir()  # the font cache is built once, here, not per kernel
+
+    weight = torch.zeros(2, requires_grad=True)
+    for optimizer in (torch.optim.SGD([weight], lr=0.1), torch.optim.Adam([weight])):
+        optimizer.zero_grad()
+        (weight * 2).sum().backward()
+        optimizer.step()
+    figure = Figure()  # not pyplot's: no figure number is used up
+    axes = figure.subplots(1, 2)
+    axes[0].hist([1.0, 2.0, 2.0], bins=3, label="warm-up")
+    axes[0].set_yscale("log")
+    axes[0].legend()
+    axes[1].plot([0, 1], [1, 0])
+    axes[1].set_title("title $x^2$")
+    figure.tight_layout()
+    figure.savefig(io.BytesIO(), format="png", bbox_inches="tight")
 
 
 def _set_dumpable(flag: int) -> None:

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import nbformat
+import pytest
 from nbgrader.api import Gradebook
 
 from autograders.bank import with_answers
 from autograders.sandbox.pool import pool_possible
 from autograders.tests import toy
 from course import operations
+from course.pipeline import PipelineError
 
 WRONG_HALVE = "def halve(x):\n    return x\n"
 LEAKER = ("import os, torch\nopen('/tmp/course-leak', 'w').write('x')\ntorch.leaked_state = 1\n"
@@ -31,8 +33,9 @@ def test_parallel_grading_counts_every_grade_once_and_resumes(toy_course):
 
     (first,) = operations.autograde(toy_course, toy.ASSIGNMENT, jobs=2)
     assert sorted(first.graded) == sorted(expected) and not first.failed
-    # each kernel forked by a worker's kernel pool, one pool per worker, where the sandbox runs
-    assert (first.pooled_kernels, first.pools_started) == ((6, 2) if pool_possible() else (0, 0))
+    # each kernel (the reference's, then one per submission) forked by a worker's kernel pool,
+    # one pool per worker, where the sandbox runs
+    assert (first.pooled_kernels, first.pools_started) == ((7, 2) if pool_possible() else (0, 0))
     scores = toy_course.scores(toy.ASSIGNMENT)
     assert {s: sum(v for v, _ in cells.values()) for s, cells in scores.items()} == expected
     with Gradebook(f"sqlite:///{toy_course.root / 'gradebook.db'}") as gb:
@@ -57,3 +60,12 @@ def test_one_submissions_state_is_invisible_to_the_next(toy_course):
     scores = toy_course.scores(toy.ASSIGNMENT)
     assert all(score == top for score, top in scores["b_victim"].values()), scores["b_victim"]
     assert all(score == top for score, top in scores["a_leaker"].values())
+
+
+def test_a_reference_that_fails_its_own_tests_stops_its_chapter(toy_course):
+    toy_course.submit_notebook("student0", toy.ASSIGNMENT, _reference(toy_course))
+    source = toy_course.root / "source" / toy.ASSIGNMENT / f"{toy.NOTEBOOK}.ipynb"
+    source.write_text(source.read_text().replace("return 2 * x", "raise RuntimeError('broken reference')"))
+    with pytest.raises(PipelineError, match=f"(?s){toy.ASSIGNMENT}.*reference.*fails its own test"):
+        operations.autograde(toy_course, toy.ASSIGNMENT, jobs=2)
+    assert not (toy_course.root / "autograded" / "student0").exists()  # no grade from a broken reference
