@@ -6,11 +6,12 @@ feedback/, gradebook.db, exchange/) lives beside the sources and is never commit
 from pathlib import Path
 
 from nbgrader.converters import Autograde, GenerateFeedback
-from nbgrader.preprocessors import Execute, SaveAutoGrades
+from nbgrader.preprocessors import CheckCellMetadata, Execute, SaveAutoGrades
 
 from autograders.execute import SANDBOX_KERNEL, SandboxedExecute
 from autograders.feedback import HideHiddenTests
 from autograders.judge import ChooseProbeSeed, JudgeProbeReports
+from autograders.metadata import CheckCellMetadataOnce
 
 ROOT = Path(__file__).resolve().parent
 c = get_config()  # noqa: F821 - provided by traitlets when it loads this file
@@ -27,17 +28,19 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", ".grad
 c.Exchange.root = str(ROOT / "exchange")
 
 # Grading: execute in the sandbox, judge outside it (README, "How grading works").
-# The judge replaces nbgrader's Execute by SandboxedExecute and decides every test cell
-# between execution and SaveAutoGrades.
+# SandboxedExecute replaces nbgrader's Execute, the judge decides every test cell between
+# execution and SaveAutoGrades, and the metadata check runs once per distinct metadata.
 c.SandboxedExecute.kernel_name = SANDBOX_KERNEL
 c.SandboxedExecute.timeout = 60            # seconds per cell
 c.SandboxedExecute.notebook_timeout = 600  # seconds per notebook
 c.SandboxedExecute.shutdown_kernel = "immediate"
-_stock = Autograde.class_traits()["autograde_preprocessors"].default()
-_pipeline = [SandboxedExecute if step is Execute else step for step in _stock]
+_ours = {Execute: SandboxedExecute, CheckCellMetadata: CheckCellMetadataOnce}
+_pipeline = [_ours.get(step, step) for step in Autograde.class_traits()["autograde_preprocessors"].default()]
 _pipeline.insert(_pipeline.index(SandboxedExecute), ChooseProbeSeed)
 _pipeline.insert(_pipeline.index(SaveAutoGrades), JudgeProbeReports)
 c.Autograde.autograde_preprocessors = _pipeline
+c.Autograde.sanitize_preprocessors = [_ours.get(step, step)
+                                      for step in Autograde.class_traits()["sanitize_preprocessors"].default()]
 
 # Feedback shows each test's verdict, never the hidden tests.
 c.GenerateFeedback.preprocessors = [HideHiddenTests] + GenerateFeedback.class_traits()["preprocessors"].default()
