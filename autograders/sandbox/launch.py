@@ -2,6 +2,7 @@
 """Kernel launcher of the ``course-sandbox`` kernelspec: runs ipykernel in a sandbox.
 
     launch.py -f CONNECTION_FILE [ipykernel arguments...]
+    launch.py --pool FOLDER      (a kernel pool's sandbox: see pool.py and README.md)
 
 Standard library only: it runs with the course environment's interpreter, before anything else.
 The kernel's working folder is the launcher's working directory (the notebook's folder).
@@ -32,6 +33,11 @@ the client's runtime folder (other kernels' connection files) are never visible 
 A janitor process (forked, in its own session) removes the kernel folder and the links (and in
 mode ``bind`` gives the working folder back to its owner) when the launcher ends, even when the
 client kills the launcher's process group with SIGKILL.
+
+With ``COURSE_SANDBOX_POOL=FOLDER`` in its environment (a grading worker's ``KernelPool``),
+the launcher has the pool's zygote fork the kernel instead, inside the pool's sandbox (which has
+all the layers above), and stands for it until it ends; when the pool cannot, it starts a
+sandbox of the kernel's own as usual.
 
 If bubblewrap cannot run, the kernel still starts with the limits that remain and one
 ``SANDBOX WARNING:`` line per missing protection goes to stderr, unless
