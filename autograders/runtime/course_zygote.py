@@ -47,8 +47,7 @@ PR_SET_DUMPABLE = 4
 def _preload():
     """Everything a kernel imports at start, and what every chapter's setup cell imports; then
     what torch and matplotlib set up lazily on first use (about a second each, per kernel
-    otherwise), done without drawing a random number, so that a forked kernel's generators are
-    those of a kernel started afresh."""
+    otherwise)."""
     import io
     import pdb  # noqa: F401 - these five: what IPKernelApp.initialize imports
     import sqlite3  # noqa: F401
@@ -153,7 +152,10 @@ def _become_kernel(request, fds, args):
             json.dump(request["connection"], f)
 
         import numpy
-        numpy.random.seed()  # fresh entropy, as a kernel started on its own would have
+        import torch
+        # fresh entropy, as a kernel started afresh has (Python's random reseeds itself on fork)
+        numpy.random.seed()
+        torch.seed()
         from ipykernel.kernelapp import IPKernelApp
 
         app = IPKernelApp.instance()

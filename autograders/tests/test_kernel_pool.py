@@ -7,6 +7,7 @@ Kernels are started as grading starts them: jupyter_client's KernelManager with 
 from __future__ import annotations
 
 import json
+import os
 import signal
 import textwrap
 
@@ -15,6 +16,7 @@ import pytest
 
 from autograders.bank import with_answers
 from autograders.sandbox import protections
+from autograders.sandbox.launch import POOL_ENV
 from autograders.sandbox.pool import KernelPool
 from autograders.tests import toy
 from autograders.tests.kernel_client import Kernel
@@ -161,3 +163,26 @@ def test_grading_goes_on_when_a_kernel_kills_or_stops_its_zygote(toy_course):
         assert all(score == top for score, top in scores[student].values()), (student, scores[student])
     assert run.pooled_kernels >= 2 and not run.failed
     assert run.pools_started >= 3  # the first, one after the kill, one after the stop
+
+
+def test_forked_kernels_draw_like_fresh_kernels(pool, tmp_path):
+    """Every kernel started afresh seeds torch's generator from fresh entropy; so does every
+    kernel the pool forks (not all with the zygote's seed), and a seeded draw is the same."""
+    work, client = tmp_path / "work", tmp_path / "client"
+    work.mkdir()
+    client.mkdir()
+    draws = ("(lambda torch: [torch.initial_seed(), torch.rand(3).tolist(), torch.manual_seed(7) and None,"
+             " torch.rand(3).tolist()])(__import__('torch'))")
+    seen = []
+    for forked in (True, True, False):
+        if not forked:
+            os.environ.pop(POOL_ENV)
+        kernel = _kernel(work, client)
+        try:
+            seen.append(kernel.value(draws))
+        finally:
+            kernel.close()
+    assert pool.ready() and pool.kernels_served == 2  # the third kernel had a sandbox of its own
+    unseeded = [(seed, draw) for seed, draw, _, _ in seen]
+    assert len(set(map(repr, unseeded))) == 3, unseeded
+    assert seen[0][3] == seen[1][3] == seen[2][3]
