@@ -47,8 +47,9 @@ def test_parallel_grading_counts_every_grade_once_and_resumes(toy_course):
     assert again.graded == [] and sorted(again.skipped) == sorted(expected)
 
     toy_course.submit_notebook("student0", toy.ASSIGNMENT, with_answers(reference, {"halve": WRONG_HALVE}))
-    (changed,) = operations.autograde(toy_course, toy.ASSIGNMENT, jobs=2)
+    (changed,) = operations.autograde(toy_course, toy.ASSIGNMENT, jobs=2, kernel_pool=False)
     assert changed.graded == ["student0"]
+    assert changed.pooled_kernels == changed.pools_started == 0  # every kernel started afresh
     assert sum(v for v, _ in toy_course.scores(toy.ASSIGNMENT)["student0"].values()) == 3.0
 
 
