@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import ctypes
+import errno
 import json
 import os
 import select
@@ -224,17 +225,30 @@ def _sweep(args):
 
 
 def _empty(folder):
-    def writable_again(function, path, _exc):
-        os.chmod(os.path.dirname(path), 0o700)  # a kernel may have locked a folder of its own
-        function(path)
-
+    """Remove everything in ``folder`` that lies on its own filesystem. What the sandbox mounts
+    below it (the environment, when the repository lives under /tmp) stays, with the folders
+    that lead to it, emptied of anything else."""
+    device = os.lstat(folder).st_dev
     for name in os.listdir(folder):
-        path = os.path.join(folder, name)
-        if os.path.isdir(path) and not os.path.islink(path):
-            os.chmod(path, stat.S_IRWXU)
-            shutil.rmtree(path, onerror=writable_again)
-        else:
-            os.unlink(path)
+        _remove(os.path.join(folder, name), device)
+
+
+def _remove(path, device):
+    st = os.lstat(path)
+    if st.st_dev != device:
+        return  # a mount point: another filesystem, never the kernel's to clear
+    if not stat.S_ISDIR(st.st_mode):
+        os.unlink(path)
+        return
+    if st.st_uid == os.getuid():
+        os.chmod(path, stat.S_IRWXU)  # a kernel may have locked a folder of its own
+    for name in os.listdir(path):
+        _remove(os.path.join(path, name), device)
+    try:
+        os.rmdir(path)
+    except OSError as exc:
+        if exc.errno not in (errno.EBUSY, errno.ENOTEMPTY):  # it leads to a mount point
+            raise
 
 
 def _serve_kernel(conn, request, fds, args):

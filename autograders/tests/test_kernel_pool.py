@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
+import sys
 import textwrap
 
 import nbformat
@@ -186,3 +188,35 @@ def test_forked_kernels_draw_like_fresh_kernels(pool, tmp_path):
     unseeded = [(seed, draw) for seed, draw, _, _ in seen]
     assert len(set(map(repr, unseeded))) == 3, unseeded
     assert seen[0][3] == seen[1][3] == seen[2][3]
+
+
+CLEAR_A_FOLDER_WITH_A_MOUNT = textwrap.dedent("""
+    import json, os, subprocess, sys
+    base = sys.argv[1]
+    sys.path.insert(0, sys.argv[2])
+    from course_zygote import _empty
+    os.makedirs(f'{base}/repo/venv')
+    subprocess.run(['mount', '-t', 'tmpfs', 'tmpfs', f'{base}/repo/venv'], check=True)
+    open(f'{base}/repo/venv/python', 'w').write('the environment')
+    for path in ('file', 'repo/leftover.py', 'deep/er/file'):
+        os.makedirs(os.path.dirname(f'{base}/{path}'), exist_ok=True)
+        open(f'{base}/{path}', 'w').write('left by a kernel')
+    os.symlink('/etc', f'{base}/link')
+    os.chmod(f'{base}/deep/er', 0)
+    _empty(base)
+    left = sorted(os.path.relpath(os.path.join(d, n), base) for d, ds, fs in os.walk(base) for n in ds + fs)
+    print(json.dumps({'left': left, 'mounted': open(f'{base}/repo/venv/python').read()}))
+""")
+
+
+def test_clearing_spares_what_the_sandbox_mounts_below(tmp_path):
+    """With the repository under /tmp, the sandbox mounts the environment below its own /tmp:
+    clearing /tmp between kernels removes all a kernel wrote there and leaves the mount alone."""
+    from autograders.sandbox import RUNTIME_DIR
+
+    result = subprocess.run(["unshare", "--user", "--map-root-user", "--mount", sys.executable, "-c",
+                             CLEAR_A_FOLDER_WITH_A_MOUNT, str(tmp_path / "tmp"), RUNTIME_DIR],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {"left": ["repo", "repo/venv", "repo/venv/python"],
+                                         "mounted": "the environment"}
