@@ -66,12 +66,11 @@ def mark_graded(course: Course, chapter: str, student: str) -> None:
     stamp.write_text(fingerprint(course, chapter, student))
 
 
-def observe_reference(course: Course, chapter: str) -> None:
+def observe_reference(course: Course, chapter: str, config) -> None:
     """Run the chapter's reference once (cached), before its submissions are judged against it."""
     from autograders.execute import SandboxedExecute
     from autograders.reference import grading_seed, reference_reports
 
-    config = course.config()
     notebook = source_notebook(chapter, course.root)
     seed = grading_seed(course.root, chapter, notebook.stem)
     reference_reports(course.root, notebook, seed, SandboxedExecute(config=config).preprocess)
@@ -173,7 +172,8 @@ def grade_chapters(course: Course, chapters: list[str], jobs: int | None = None,
         submitted = sorted(p.parent.name for p in (course.root / "submitted").glob(f"*/{chapter}"))
         run.skipped = [s for s in submitted if resume and is_current(course, chapter, s)]
         pending = [s for s in submitted if s not in run.skipped]
-        tasks += [Task(chapter)] + [Task(chapter, student) for student in pending] if pending else []
+        if pending:
+            tasks += [Task(chapter)] + [Task(chapter, student) for student in pending]
     if not tasks:
         return list(runs.values())
     owned = progress is None
@@ -218,18 +218,17 @@ def worker_main(root: str, pool: str = "pool") -> int:
 
     os.chdir(root)
     course = Course(Path(root))
-    api = NbGraderAPI(config=course.config())
+    config = course.config()
+    api = NbGraderAPI(config=config)
     with KernelPool() if pool == "pool" else nullcontext() as kernels:
         if kernels is not None:
-            kernels.ready()  # warm while the first task is on its way
+            kernels.ready()  # warm while the first task is on its way; then after each task
         for line in sys.stdin:
             task = Task(**json.loads(line))
             start = time.monotonic()
-            if kernels is not None:
-                kernels.ready()
             if task.student is None:
                 try:
-                    observe_reference(course, task.chapter)
+                    observe_reference(course, task.chapter, config)
                     result = {"success": True, "error": ""}
                 except Exception as error:  # noqa: BLE001 - reported to the instructor by the parent
                     result = {"success": False, "error": f"{type(error).__name__}: {error}"}

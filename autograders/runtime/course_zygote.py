@@ -20,7 +20,7 @@ only the grader can reach it. One request per connection (SOCK_SEQPACKET, JSON):
 
 * ``{"ping": true}``: answered ``{"pong": true, "served": N}`` when the pool is idle and clean.
 * ``{"kernel": {...}}`` and file descriptors (the kernel's stderr, then the files of its working
-  folder in the order of ``entries``, sent in batches of at most ``FDS_PER_MESSAGE``): answered
+  folder in the order of ``entries``, sent in as many messages as it takes): answered
   ``{"started": true}``, then ``{"exit": CODE}`` when the kernel ends. The kernel is killed when
   the launcher's connection closes first.
 """
@@ -40,7 +40,7 @@ import sys
 import time
 import traceback
 
-FDS_PER_MESSAGE = 200
+SCM_MAX_FD = 253  # the most file descriptors Linux passes in one message
 MAX_MESSAGE = 1 << 20
 PR_SET_DUMPABLE = 4
 
@@ -92,7 +92,7 @@ def _set_dumpable(flag: int) -> None:
 
 def _receive(conn):
     """One request: (the message, its file descriptors)."""
-    data, fds, _, _ = socket.recv_fds(conn, MAX_MESSAGE, FDS_PER_MESSAGE)
+    data, fds, _, _ = socket.recv_fds(conn, MAX_MESSAGE, SCM_MAX_FD)
     if not data:
         raise EOFError("the launcher closed the connection")
     return json.loads(data), list(fds)

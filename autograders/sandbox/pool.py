@@ -54,12 +54,8 @@ class KernelPool:
     def ready(self) -> bool:
         """Make sure an idle, cleared zygote waits for the next kernel; start or replace it when
         not. False when no pool can run here: kernels then get sandboxes of their own."""
-        if self.process is not None and self.process.poll() is None:
-            answer = self._ping(self.ping_timeout)
-            if answer is not None:
-                self._served_now = answer["served"]
-                os.environ[POOL_ENV] = self.folder
-                return True
+        if self.process is not None and self.process.poll() is None and self._answers(self.ping_timeout):
+            return True
         self._stop()
         if not pool_possible():
             return False
@@ -68,14 +64,20 @@ class KernelPool:
         self.pools_started += 1
         deadline = time.monotonic() + self.start_timeout
         while time.monotonic() < deadline and self.process.poll() is None:
-            answer = self._ping(max(1.0, deadline - time.monotonic()))
-            if answer is not None:
-                self._served_now = answer["served"]
-                os.environ[POOL_ENV] = self.folder
+            if self._answers(max(1.0, deadline - time.monotonic())):
                 return True
             time.sleep(0.05)  # the launcher has not made the socket yet
         self._stop()
         return False
+
+    def _answers(self, timeout: float) -> bool:
+        """Whether the zygote answers a ping in time; then this process's kernels go to it."""
+        answer = self._ping(timeout)
+        if answer is None:
+            return False
+        self._served_now = answer["served"]
+        os.environ[POOL_ENV] = self.folder
+        return True
 
     def _ping(self, timeout: float) -> dict | None:
         sock = pool_request(self.folder, {"ping": True}, timeout=timeout)
@@ -106,8 +108,6 @@ class KernelPool:
 
     def close(self) -> None:
         if self.process is not None and self.process.poll() is None:
-            answer = self._ping(self.ping_timeout)  # the last count
-            if answer is not None:
-                self._served_now = answer["served"]
+            self._answers(self.ping_timeout)  # the last count
         self._stop()
         shutil.rmtree(self.folder, ignore_errors=True)
