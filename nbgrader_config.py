@@ -42,5 +42,8 @@ c.Autograde.autograde_preprocessors = _pipeline
 c.Autograde.sanitize_preprocessors = [_ours.get(step, step)
                                       for step in Autograde.class_traits()["sanitize_preprocessors"].default()]
 
+# nbconvert validates the notebook after every preprocessor; once, after the last, is enough
+c.Exporter.optimistic_validation = True
+
 # Feedback shows each test's verdict, never the hidden tests.
 c.GenerateFeedback.preprocessors = [HideHiddenTests] + GenerateFeedback.class_traits()["preprocessors"].default()

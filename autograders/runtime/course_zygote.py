@@ -82,6 +82,42 @@ def _preload():
     axes[1].set_title("title $x^2$")
     figure.tight_layout()
     figure.savefig(io.BytesIO(), format="png", bbox_inches="tight")
+    _warm_source_caches()
+
+
+# What the kernel's stack holds while a cell runs, and what a cell calls most: their source files
+# are read (and cached) for every traceback and every ``torch.manual_seed``, which records where
+# it was called in case CUDA fails to start later.
+KERNEL_STACK_MODULES = ("runpy", "asyncio.base_events", "asyncio.events", "tornado.platform.asyncio",
+                        "ipykernel.kernelapp", "ipykernel.kernelbase", "ipykernel.ipkernel",
+                        "ipykernel.zmqshell", "IPython.core.interactiveshell", "IPython.core.async_helpers",
+                        "__main__", "course_probe", "torch.random", "torch.cuda", "torch.cuda.random")
+
+
+def _warm_source_caches():
+    """Fill the caches a kernel's first traceback and first ``torch.manual_seed`` would fill
+    (about 0.15 s per kernel): IPython's traceback libraries imported, the source files on a
+    kernel's stack read, and a torch module's call path read and tokenized."""
+    import linecache
+
+    import torch
+    from IPython.core.ultratb import AutoFormattedTB
+
+    import course_kernel  # noqa: F401 - the kernel class every grading kernel runs
+
+    for name in KERNEL_STACK_MODULES:
+        module = sys.modules.get(name) or __import__(name, fromlist=["_"])
+        if getattr(module, "__file__", None):
+            linecache.getlines(module.__file__)
+
+    class Unfinished(torch.nn.Module):
+        def forward(self, x):
+            raise NotImplementedError("warm-up")
+
+    try:
+        Unfinished()(torch.zeros(1))
+    except NotImplementedError:
+        AutoFormattedTB(mode="Context").structured_traceback(*sys.exc_info())
 
 
 def _set_dumpable(flag: int) -> None:
@@ -160,8 +196,7 @@ def _become_kernel(request, fds, args):
         from ipykernel.kernelapp import IPKernelApp
 
         app = IPKernelApp.instance()
-        app.initialize(["-f", connection_file, "--HistoryManager.hist_file=:memory:",
-                        *request.get("extra", [])])
+        app.initialize(["-f", connection_file, *request.get("options", [])])
         app.start()
         code = 0
     except SystemExit as exc:

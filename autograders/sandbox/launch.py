@@ -79,6 +79,9 @@ POOL_KERNEL_DIR = "kernel"
 POOL_WORKDIR_INSIDE = "/run/submission"
 POOL_TIMEOUT_S = 30.0  # for the zygote to finish clearing up after the previous kernel
 FDS_PER_MESSAGE = 200  # Linux passes at most 253 per message; the zygote takes that many
+# Every grading kernel's options, however it starts: no history file, and the kernel that skips
+# the work grading never uses (autograders/runtime/course_kernel.py)
+KERNEL_OPTIONS = ("--HistoryManager.hist_file=:memory:", "--IPKernelApp.kernel_class=course_kernel.GradingKernel")
 UID_RANGE_DEFAULT = (61000, 61063)
 PROBE_UID = 65534  # the unprivileged uid the probe uses; never one of the range
 LOCK_DIR_CANDIDATES = ("/run/course-sandbox",
@@ -492,7 +495,8 @@ def _parse_args(argv):
             continue
         if arg.startswith(("-f=", "--f=")):
             connection_file = arg.split("=", 1)[1]
-        elif arg.startswith(("--HistoryManager.hist_file", "--IPKernelApp.connection_file")):
+        elif arg.startswith(("--HistoryManager.hist_file", "--IPKernelApp.connection_file",
+                             "--IPKernelApp.kernel_class")):
             pass  # decided here
         else:
             extra.append(arg)
@@ -935,8 +939,7 @@ def _launch(connection_file=None, extra=(), pool_dir=None):
             if lend:
                 _lchown_tree(cwd, uid, gid)
             program = [sys.executable, "-m", "ipykernel_launcher",
-                       "-f", os.path.join(inside_dir, "connection.json"),
-                       "--HistoryManager.hist_file=:memory:", *extra]
+                       "-f", os.path.join(inside_dir, "connection.json"), *KERNEL_OPTIONS, *extra]
     except BaseException:
         _cleanup(job)
         raise
@@ -1160,7 +1163,7 @@ def _kernel_from_pool(pool_dir, connection_file, extra):
         "connection": dict(conn, ip=os.path.join(KERNEL_DIR_INSIDE, "ipc")),
         "env": {"COURSE_PROBE_SEED": os.environ["COURSE_PROBE_SEED"]}
         if os.environ.get("COURSE_PROBE_SEED") else {},
-        "extra": list(extra),
+        "options": [*KERNEL_OPTIONS, *extra],
         "entries": entries,
     }}
     try:

@@ -11,15 +11,16 @@ from autograders.sandbox import KERNEL_NAME
 
 
 class Kernel:
-    """A sandboxed kernel started like nbgrader starts one, and a blocking client."""
+    """A sandboxed kernel (or the ``kernel_name`` one) started like nbgrader starts one, and a
+    blocking client."""
 
-    def __init__(self, cwd, *, ip=None, env=None, stderr=None, timeout=60):
+    def __init__(self, cwd, *, ip=None, env=None, stderr=None, timeout=60, kernel_name=KERNEL_NAME):
         from jupyter_client import KernelManager
         from traitlets.config import Config
 
         config = Config()
         config.KernelManager.transport = "ipc"
-        self.km = KernelManager(config=config, kernel_name=KERNEL_NAME)
+        self.km = KernelManager(config=config, kernel_name=kernel_name)
         if ip:  # as SandboxedExecute does: connection file and sockets in one private folder
             self.km.connection_file = os.path.join(os.path.dirname(ip), f"kernel-{uuid.uuid4()}.json")
             self.km.ip = str(ip)

@@ -1,0 +1,54 @@
+"""The grading kernel: IPython's own, without the work that grading a notebook never uses.
+
+Every grading kernel runs ``GradingKernel`` (``--IPKernelApp.kernel_class``, set by the sandbox's
+launcher). What a cell does, prints and displays is exactly what it does in a student's own
+kernel (``autograders/tests/test_course_kernel.py`` compares the two); only this is cheaper:
+
+* IPython transforms each cell twice (once to decide whether it needs an event loop, once to
+  run it): the second time takes the first one's result.
+* Whether a cell needs an event loop takes compiling it once more; a cell that never says
+  ``await`` or ``async`` cannot need one.
+* A failed cell's traceback is drawn twice, once for the output and once for the history's
+  ``%notebook`` export, which nobody calls while grading: that copy is Python's plain traceback.
+"""
+from __future__ import annotations
+
+import traceback
+
+from ipykernel.ipkernel import IPythonKernel
+from ipykernel.zmqshell import ZMQInteractiveShell
+from IPython.core.inputtransformer2 import TransformerManager
+from traitlets import Instance, Type
+
+
+class TransformOnce(TransformerManager):
+    """IPython's static input transforms, run once for a cell that is transformed twice in a row.
+    What they give depends only on the text and on which transforms are registered (a cell may
+    register more), never on what has run."""
+
+    _last: tuple | None = None
+
+    def transform_cell(self, cell):
+        key = (cell, tuple(self.cleanup_transforms), tuple(self.line_transforms), tuple(self.token_transformers))
+        if self._last is None or self._last[0] != key:
+            self._last = (key, super().transform_cell(cell))
+        return self._last[1]
+
+
+class GradingShell(ZMQInteractiveShell):
+    input_transformer_manager = Instance(TransformOnce, ())
+
+    def should_run_async(self, raw_cell, *, transformed_cell=None, preprocessing_exc_tuple=None):
+        # top-level await, async for, async with: each needs one of these words in the cell
+        if transformed_cell is not None and "await" not in transformed_cell and "async" not in transformed_cell:
+            return False
+        return super().should_run_async(raw_cell, transformed_cell=transformed_cell,
+                                        preprocessing_exc_tuple=preprocessing_exc_tuple)
+
+    def _format_exception_for_storage(self, exception, filename=None, running_compiled_code=False):
+        return {"ename": type(exception).__name__, "evalue": str(exception),
+                "traceback": traceback.format_exception(exception)}
+
+
+class GradingKernel(IPythonKernel):
+    shell_class = Type(GradingShell)

@@ -1,0 +1,99 @@
+"""The grading kernel (``autograders/runtime/course_kernel.py``) runs every cell as a student's own
+kernel does: the same cells, run in a plain ipykernel and in grading's sandboxed kernels (forked
+by a kernel pool, and in a sandbox of their own), give the same outputs, cell by cell."""
+from __future__ import annotations
+
+from contextlib import nullcontext
+
+import pytest
+
+from autograders.sandbox import protections
+from autograders.sandbox.pool import KernelPool
+from autograders.tests.kernel_client import Kernel
+
+if protections()["bwrap_usable"] is not True:
+    pytest.skip("grading kernels need the sandbox (see `python -m autograders.sandbox doctor`)",
+                allow_module_level=True)
+
+REGISTER_THEN_SHOUT = """\
+cleanup = get_ipython().input_transformers_cleanup
+if shout in cleanup:
+    SHOUT('transformed')
+else:
+    cleanup.append(shout)
+    print('registered')"""
+
+# What the grading kernel does differently under the hood: each cell's transforms (run once,
+# not twice), whether it needs an event loop, and the history's copy of a traceback.
+CELLS = [
+    "x = 6 * 7\nx",
+    "listing = !echo from the shell\nprint(listing)",  # IPython syntax: a token transform
+    "%%capture captured\nprint('captured, not shown')",
+    "print(captured.stdout.strip())",
+    "def shout(lines):\n    return [line.replace('SHOUT', 'print') for line in lines]",
+    # run twice: the second run's text is the first's, but must go through the transform it registered
+    REGISTER_THEN_SHOUT,
+    REGISTER_THEN_SHOUT,
+    "get_ipython().input_transformers_cleanup.remove(shout)",
+    "SHOUT('no transform any more')",
+    "import asyncio\nawait asyncio.sleep(0)\nprint('awaited at the top level')",
+    "async def three():\n    return 3",
+    "await three()",
+    "async def counting(n):\n    for i in range(n):\n        yield i\n[i async for i in counting(3)]",
+    "words = 'await and async, only words here'\nwords",
+    "def double(v):\n    return 2 * v",
+    "double 4",  # a SyntaxError, until autocall rewrites one-line cells (using the namespace)
+    "%autocall 2",
+    "double 4",
+    "%autocall 0",
+    "def fails():\n    raise ValueError('a bad value')\nfails()",
+    "%notebook history.ipynb",
+    "import json\n[(o['ename'], o['evalue']) for cell in json.load(open('history.ipynb'))['cells']\n"
+    " for o in cell['outputs'] if o['output_type'] == 'error']",
+]
+
+
+def _run_all(kernel: Kernel) -> list[dict]:
+    return [kernel.run(cell) for cell in CELLS]
+
+
+@pytest.fixture(scope="module")
+def plain_outputs(tmp_path_factory):
+    """The cells' outputs in a student's kernel: ipykernel as installed, no sandbox."""
+    work = tmp_path_factory.mktemp("plain")
+    kernel = Kernel(work, ip=work / "kernel-ipc", kernel_name="python3",
+                    env={"IPYTHONDIR": str(work / "ipython")})
+    try:
+        assert kernel.value("type(get_ipython()).__name__") == "ZMQInteractiveShell"
+        return _run_all(kernel)
+    finally:
+        kernel.close()
+
+
+@pytest.mark.parametrize("start", ["own sandbox", "from the pool"])
+def test_grading_kernel_runs_cells_as_the_students_kernel(start, plain_outputs, tmp_path):
+    with KernelPool() if start == "from the pool" else nullcontext() as pool:
+        assert pool is None or pool.ready()
+        work, client = tmp_path / "work", tmp_path / "client"
+        work.mkdir()
+        client.mkdir()
+        kernel = Kernel(work, ip=client / "kernel-ipc")
+        try:
+            assert kernel.value("type(get_ipython()).__name__") == "GradingShell"
+            outputs = _run_all(kernel)
+        finally:
+            kernel.close()
+        assert pool is None or (pool.ready() and pool.kernels_served == 1)  # forked by the pool
+    for cell, plain, graded in zip(CELLS, plain_outputs, outputs):
+        assert graded == plain, f"the cell {cell!r} ran differently"
+    # the cells did what they say (not only the same wrong thing in both kernels)
+    shouts = [output for cell, output in zip(CELLS, outputs) if "SHOUT(" in cell]
+    assert [(output["stdout"], output["error"]) for output in shouts] == [
+        ("registered\n", None), ("transformed\n", None), ("", ("NameError", "name 'SHOUT' is not defined"))]
+    assert [output["stdout"] for output in outputs[1:4]] == ["['from the shell']\n", "", "captured, not shown\n"]
+    awaited = [output for cell, output in zip(CELLS, outputs) if "async" in cell or "await" in cell]
+    assert [awaited[0]["stdout"], awaited[2]["result"], awaited[3]["result"]] == \
+        ["awaited at the top level\n", "3", "[0, 1, 2]"]
+    doubled = [output for cell, output in zip(CELLS, outputs) if cell == "double 4"]
+    assert doubled[0]["error"][0] == "SyntaxError" and doubled[1]["result"] == "8"
+    assert outputs[-1]["result"].endswith("('ValueError', 'a bad value')]")
