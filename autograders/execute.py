@@ -25,6 +25,24 @@ def error_output(ename: str, message: str):
     return new_output("error", ename=ename, evalue=message, traceback=[f"{ename}: {message}"])
 
 
+def text_size(content) -> int:
+    """Characters in a message's content: its strings and keys, however deeply nested (the
+    kernel is the student's, so never by recursion)."""
+    size, pending = 0, [content]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, str):
+            size += len(value)
+        elif isinstance(value, dict):
+            pending += value.keys()
+            pending += value.values()
+        elif isinstance(value, list):
+            pending += value
+        else:
+            size += 8
+    return size
+
+
 class ReadyKernelClient(AsyncKernelClient):
     """jupyter_client's kernel client, whose readiness check ends as soon as the kernel has
     answered ``kernel_info`` on the shell channel and its IOPub status for that request has
@@ -198,7 +216,7 @@ class SandboxedExecute(Execute):
                     return self._restart_and_replay(failed_index)
 
     def output(self, outs, msg, display_id, cell_index):
-        size = len(str(msg.get("content", "")))
+        size = text_size(msg.get("content", {}))
         used = self._output_bytes.get(cell_index, 0)
         self._output_bytes[cell_index] = used + size
         if used + size > self.max_output_bytes:

@@ -1,0 +1,32 @@
+"""``SandboxedExecute`` keeps what a cell shows within its limit, whatever the kernel sends."""
+from __future__ import annotations
+
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+
+from autograders.execute import SandboxedExecute, text_size
+from autograders.sandbox import protections
+
+
+def test_text_size_counts_every_string_and_key_however_deep():
+    assert text_size({"name": "stdout", "text": "x" * 1000}) == 4 + 6 + 4 + 1000
+    assert text_size({"data": {"image/png": "A" * 50_000}, "metadata": {}}) == 4 + 9 + 50_000 + 8
+    deep = "leaf"
+    for _ in range(50_000):  # deeper than any recursion would go
+        deep = [deep]
+    assert text_size({"k": deep}) == 1 + 4
+
+
+@pytest.mark.skipif(protections()["bwrap_usable"] is not True, reason="needs the sandbox")
+def test_a_cell_keeps_at_most_its_output_limit(tmp_path):
+    flood = new_code_cell("for _ in range(100):\n    print('x' * 9_999, flush=True)\n"
+                          "from IPython.display import display\ndisplay({'text/plain': 'y' * 50_000}, raw=True)")
+    after = new_code_cell("print('the next cell is whole')")
+    notebook = new_notebook(cells=[flood, after])
+    executed, _ = SandboxedExecute(max_output_bytes=15_000).preprocess(
+        notebook, {"metadata": {"path": str(tmp_path)}})
+    outputs = executed.cells[0].outputs
+    assert all(o.output_type == "stream" for o in outputs)  # the display came after the limit
+    assert outputs[-1].text == "\n[more output was dropped by the grader]\n"
+    assert "".join(o.text for o in outputs[:-1]) == "x" * 9_999 + "\n"  # a second line would pass the limit
+    assert [o.text for o in executed.cells[1].outputs] == ["the next cell is whole\n"]
