@@ -22,6 +22,9 @@ import time
 from .launch import POOL_ENV, POOL_SOCKET, pool_reply, pool_request, protections, workdir_mode
 
 LAUNCHER = os.path.join(os.path.dirname(os.path.realpath(__file__)), "launch.py")
+# A pool that never answered this many times in a row will not start here: each try costs
+# seconds, so kernels get sandboxes of their own without one more try per submission.
+MAX_FAILED_STARTS = 2
 
 
 def pool_possible() -> bool:
@@ -37,6 +40,7 @@ class KernelPool:
         self.folder = tempfile.mkdtemp(prefix="course-pool-")
         self.process: subprocess.Popen | None = None
         self.pools_started = 0
+        self.failed_starts = 0  # in a row
         self._served_before = 0  # kernels served by the pools replaced so far
         self._served_now = 0
 
@@ -57,7 +61,7 @@ class KernelPool:
         if self.process is not None and self.process.poll() is None and self._answers(self.ping_timeout):
             return True
         self._stop()
-        if not pool_possible():
+        if not pool_possible() or self.failed_starts >= MAX_FAILED_STARTS:
             return False
         self.process = subprocess.Popen([sys.executable, LAUNCHER, "--pool", self.folder],
                                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
@@ -65,8 +69,10 @@ class KernelPool:
         deadline = time.monotonic() + self.start_timeout
         while time.monotonic() < deadline and self.process.poll() is None:
             if self._answers(max(1.0, deadline - time.monotonic())):
+                self.failed_starts = 0
                 return True
             time.sleep(0.05)  # the launcher has not made the socket yet
+        self.failed_starts += 1
         self._stop()
         return False
 

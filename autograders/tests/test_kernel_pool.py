@@ -19,7 +19,7 @@ import pytest
 from autograders.bank import with_answers
 from autograders.sandbox import protections
 from autograders.sandbox.launch import POOL_ENV
-from autograders.sandbox.pool import KernelPool
+from autograders.sandbox.pool import MAX_FAILED_STARTS, KernelPool
 from autograders.tests import toy
 from autograders.tests.kernel_client import Kernel
 from course import operations
@@ -165,6 +165,16 @@ def test_grading_goes_on_when_a_kernel_kills_or_stops_its_zygote(toy_course):
         assert all(score == top for score, top in scores[student].values()), (student, scores[student])
     assert run.pooled_kernels >= 2 and not run.failed
     assert run.pools_started >= 3  # the first, one after the kill, one after the stop
+
+
+def test_a_pool_that_never_answers_is_not_tried_for_every_submission():
+    with KernelPool(start_timeout=0.01) as kernels:  # no zygote is ready that soon
+        assert [kernels.ready() for _ in range(4)] == [False] * 4
+        assert kernels.pools_started == MAX_FAILED_STARTS and kernels.process is None
+        assert POOL_ENV not in os.environ  # kernels get sandboxes of their own
+    with KernelPool() as kernels:  # a start that is answered counts anew
+        kernels.failed_starts = MAX_FAILED_STARTS - 1
+        assert kernels.ready() and kernels.failed_starts == 0
 
 
 def test_forked_kernels_draw_like_fresh_kernels(pool, tmp_path):
