@@ -53,6 +53,10 @@ def _preload():
     import pdb  # noqa: F401 - these five: what IPKernelApp.initialize imports
     import sqlite3  # noqa: F401
 
+    import IPython.core.completerlib  # noqa: F401 - these four: what the kernel's shell imports
+    import IPython.core.debugger  # noqa: F401
+    import IPython.core.logger  # noqa: F401
+    import IPython.core.oinspect  # noqa: F401
     import IPython.extensions  # noqa: F401
     import ipykernel.debugger  # noqa: F401
     import ipykernel.ipkernel  # noqa: F401
