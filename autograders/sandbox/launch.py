@@ -81,7 +81,8 @@ POOL_TIMEOUT_S = 30.0  # for the zygote to finish clearing up after the previous
 FDS_PER_MESSAGE = 200  # Linux passes at most 253 per message; the zygote takes that many
 # Every grading kernel's options, however it starts: no history file, and the kernel that skips
 # the work grading never uses (autograders/runtime/course_kernel.py)
-KERNEL_OPTIONS = ("--HistoryManager.hist_file=:memory:", "--IPKernelApp.kernel_class=course_kernel.GradingKernel")
+KERNEL_OPTIONS = ("--HistoryManager.hist_file=:memory:",
+                  "--IPKernelApp.kernel_class=course_kernel.GradingKernel")
 UID_RANGE_DEFAULT = (61000, 61063)
 PROBE_UID = 65534  # the unprivileged uid the probe uses; never one of the range
 LOCK_DIR_CANDIDATES = ("/run/course-sandbox",
@@ -946,15 +947,33 @@ def _launch(connection_file=None, extra=(), pool_dir=None):
         _cleanup(job)
         raise
 
-    env = kernel_environment()
+    command, popen_env, fds = _sandbox_command(program, info, lim, python_binds, cwd=cwd,
+                                               kernel_dir=kernel_dir, copy=copy,
+                                               fill_workdir=pool_dir is None,
+                                               ids=(uid, gid) if drop_uid else None)
     needed = [src for src, _ in python_binds] + [RUNTIME_DIR, kernel_dir] + ([] if copy else [cwd])
-    if use_bwrap:
+    preexec = _sandbox_preexec(lim, needed if drop_uid else None, use_bwrap)
+    returncode = _run_sandbox(command, popen_env, cwd=cwd if pool_dir is None else "/",
+                              pass_fds=pass_fds + fds, preexec=preexec, job=job, lim=lim)
+    if uid_lock is not None:
+        os.close(uid_lock)
+    if folder_fd is not None:
+        os.close(folder_fd)
+    return _exit_code(returncode)
+
+
+def _sandbox_command(program, info, lim, python_binds, *, cwd, kernel_dir, copy, fill_workdir, ids):
+    """The command that runs ``program`` sandboxed: inside bubblewrap's layers when it is usable
+    (with the working folder bound, or copied into a tmpfs when ``copy``, filled from ``cwd``
+    when ``fill_workdir``), and under the kernel's own uid and gid (``ids``) when it has them.
+    Returns the command, its environment and the file descriptors it reads."""
+    env = kernel_environment()
+    fds = []
+    if info["bwrap_usable"] is True:
         def size(nbytes):
             return ["--size", str(nbytes)] if info["tmpfs_size_limits"] else []
 
-        etc_args, etc_fds = _etc_args(uid if drop_uid else os.getuid(),
-                                      gid if drop_uid else os.getgid())
-        pass_fds += etc_fds
+        etc_args, fds = _etc_args(*(ids or (os.getuid(), os.getgid())))
         binds = [("--ro-bind", src, dest) for src, dest in python_binds]
         if os.path.isdir(RUNTIME_DIR):
             binds.append(("--ro-bind", RUNTIME_DIR, RUNTIME_DIR))
@@ -964,10 +983,10 @@ def _launch(connection_file=None, extra=(), pool_dir=None):
         bind_args = [a for kind, src, dest in binds for a in (kind, os.path.realpath(src), dest)]
         if copy:
             copy_args = []
-            if pool_dir is None:
+            if fill_workdir:
                 copy_args, copy_fds, left_out = _copy_args(cwd, lim["workdir_size"] // 2,
                                                            lim["workdir_entries"])
-                pass_fds += copy_fds
+                fds += copy_fds
                 _warn_left_out(left_out)
             bind_args += ["--perms", "0755", *size(lim["workdir_size"]), "--tmpfs", cwd,
                           *copy_args]
@@ -994,31 +1013,41 @@ def _launch(connection_file=None, extra=(), pool_dir=None):
     else:
         cmd = program
         popen_env = env
-    if drop_uid:
-        cmd = [info["setpriv"], f"--reuid={uid}", f"--regid={gid}", "--clear-groups",
+    if ids is not None:
+        cmd = [info["setpriv"], f"--reuid={ids[0]}", f"--regid={ids[1]}", "--clear-groups",
                "--inh-caps=-all", "--no-new-privs", "--", *cmd]
+    return cmd, popen_env, fds
 
+
+def _sandbox_preexec(lim, reachable, use_bwrap):
+    """What the sandbox's first process does before it becomes the command: its limits, and,
+    when the kernel has a uid of its own, the ``reachable`` paths opened to that uid."""
     def preexec():
         try:
             signal.signal(signal.SIGINT, signal.SIG_DFL)
-            if drop_uid:
+            if reachable is not None:
                 try:
-                    _make_reachable(needed)
+                    _make_reachable(reachable)
                 except OSError as exc:
                     if use_bwrap:
                         raise
                     os.write(2, f"SANDBOX WARNING: {exc}\n".encode())
             # the process count: per uid when it has its own; inside the user namespace
             # (nproc_inside) otherwise, where it counts only the sandbox's processes
-            _set_limits(lim, with_nproc=drop_uid)
+            _set_limits(lim, with_nproc=reachable is not None)
         except BaseException as exc:
             os.write(2, f"SANDBOX ERROR: preparing the sandbox failed: {exc}\n".encode())
             raise
 
+    return preexec
+
+
+def _run_sandbox(command, env, *, cwd, pass_fds, preexec, job, lim):
+    """Start the sandbox and wait for its end, relaying its stderr within limits and watching its
+    memory; a janitor process clears ``job`` up however this process ends. The exit status."""
     try:
-        child = subprocess.Popen(cmd, cwd=cwd if pool_dir is None else "/", env=popen_env, close_fds=True,
-                                 pass_fds=pass_fds, preexec_fn=preexec,
-                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        child = subprocess.Popen(command, cwd=cwd, env=env, close_fds=True, pass_fds=pass_fds,
+                                 preexec_fn=preexec, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                  stderr=subprocess.PIPE)
     except BaseException:
         _cleanup(job)
@@ -1056,11 +1085,7 @@ def _launch(connection_file=None, extra=(), pool_dir=None):
     except ChildProcessError:
         pass
     _debug("cleaned up")
-    if uid_lock is not None:
-        os.close(uid_lock)
-    if folder_fd is not None:
-        os.close(folder_fd)
-    return _exit_code(returncode)
+    return returncode
 
 
 def _exit_code(returncode):
