@@ -29,7 +29,8 @@ class TransformOnce(TransformerManager):
     _last: tuple | None = None
 
     def transform_cell(self, cell):
-        key = (cell, tuple(self.cleanup_transforms), tuple(self.line_transforms), tuple(self.token_transformers))
+        key = (cell, tuple(self.cleanup_transforms), tuple(self.line_transforms),
+               tuple(self.token_transformers))
         if self._last is None or self._last[0] != key:
             self._last = (key, super().transform_cell(cell))
         return self._last[1]
@@ -40,7 +41,7 @@ class GradingShell(ZMQInteractiveShell):
 
     def should_run_async(self, raw_cell, *, transformed_cell=None, preprocessing_exc_tuple=None):
         # top-level await, async for, async with: each needs one of these words in the cell
-        if transformed_cell is not None and "await" not in transformed_cell and "async" not in transformed_cell:
+        if transformed_cell is not None and not ("await" in transformed_cell or "async" in transformed_cell):
             return False
         return super().should_run_async(raw_cell, transformed_cell=transformed_cell,
                                         preprocessing_exc_tuple=preprocessing_exc_tuple)

@@ -90,7 +90,8 @@ def test_grading_kernel_runs_cells_as_the_students_kernel(start, plain_outputs, 
     shouts = [output for cell, output in zip(CELLS, outputs) if "SHOUT(" in cell]
     assert [(output["stdout"], output["error"]) for output in shouts] == [
         ("registered\n", None), ("transformed\n", None), ("", ("NameError", "name 'SHOUT' is not defined"))]
-    assert [output["stdout"] for output in outputs[1:4]] == ["['from the shell']\n", "", "captured, not shown\n"]
+    assert [output["stdout"] for output in outputs[1:4]] == [
+        "['from the shell']\n", "", "captured, not shown\n"]
     awaited = [output for cell, output in zip(CELLS, outputs) if "async" in cell or "await" in cell]
     assert [awaited[0]["stdout"], awaited[2]["result"], awaited[3]["result"]] == \
         ["awaited at the top level\n", "3", "[0, 1, 2]"]

@@ -20,7 +20,8 @@ def test_text_size_counts_every_string_and_key_however_deep():
 @pytest.mark.skipif(protections()["bwrap_usable"] is not True, reason="needs the sandbox")
 def test_a_cell_keeps_at_most_its_output_limit(tmp_path):
     flood = new_code_cell("for _ in range(100):\n    print('x' * 9_999, flush=True)\n"
-                          "from IPython.display import display\ndisplay({'text/plain': 'y' * 50_000}, raw=True)")
+                          "from IPython.display import display\n"
+                          "display({'text/plain': 'y' * 50_000}, raw=True)")
     after = new_code_cell("print('the next cell is whole')")
     notebook = new_notebook(cells=[flood, after])
     executed, _ = SandboxedExecute(max_output_bytes=15_000).preprocess(
