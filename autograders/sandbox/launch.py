@@ -1188,8 +1188,7 @@ def _kernel_from_pool(pool_dir, connection_file, extra):
     read_fd, write_fd = os.pipe()
     request = {"kernel": {
         "connection": dict(conn, ip=os.path.join(KERNEL_DIR_INSIDE, "ipc")),
-        "env": {"COURSE_PROBE_SEED": os.environ["COURSE_PROBE_SEED"]}
-        if os.environ.get("COURSE_PROBE_SEED") else {},
+        "env": kernel_environment(),  # the zygote's, and this kernel's own seed
         "options": [*KERNEL_OPTIONS, *extra],
         "entries": entries,
     }}
