@@ -23,6 +23,11 @@ SECRET_FILE = ".grading_secret"
 CACHE_DIR = ".grading_cache"
 
 
+# Reports already read in this process, by cache file: a worker judges every submission of a
+# chapter against the same reference, which can hold megabytes of observations.
+_READ: dict[Path, dict] = {}
+
+
 class ReferenceError(RuntimeError):
     """The reference solution cannot be observed: grading must stop (it fails closed)."""
 
@@ -54,9 +59,11 @@ def reference_reports(course_root: Path, source_notebook: Path, seed: int, execu
         raise ReferenceError(f"no source notebook at {source_notebook}: cannot grade without the reference")
     content = source_notebook.read_bytes()
     key = hashlib.sha256(content + f"|seed={seed}|".encode()).hexdigest()[:32]
-    cache = Path(course_root) / CACHE_DIR / "reference" / f"{key}.json"
+    cache = Path(course_root).resolve() / CACHE_DIR / "reference" / f"{key}.json"
     if cache.is_file():
-        return json.loads(cache.read_text())
+        if cache not in _READ:
+            _READ[cache] = json.loads(cache.read_text())
+        return _READ[cache]
 
     nb = nbformat.reads(content.decode(), as_version=4)
     workdir = tempfile.mkdtemp(prefix="course-reference-")
@@ -79,4 +86,5 @@ def reference_reports(course_root: Path, source_notebook: Path, seed: int, execu
     partial = cache.with_suffix(f".{os.getpid()}.part")
     partial.write_text(json.dumps(reports))
     os.replace(partial, cache)  # atomic: parallel graders never read half a file
+    _READ[cache] = reports
     return reports

@@ -13,7 +13,8 @@ def is_test_cell(cell) -> bool:
 
 
 def cell_reports(cell) -> list[dict]:
-    """Every probe report among the cell's outputs (plain JSON data, never unpickled)."""
+    """Every probe report among the cell's outputs: JSON text (as probes publish it) or a JSON
+    object, never unpickled; anything else, or text nested too deep to parse, is malformed."""
     found = []
     for output in cell.get("outputs", []):
         data = output.get("data", {}) if output.get("output_type") in ("display_data", "execute_result") else {}
@@ -22,7 +23,7 @@ def cell_reports(cell) -> list[dict]:
             if isinstance(report, str):
                 try:
                     report = json.loads(report)
-                except ValueError:
+                except (ValueError, RecursionError):
                     report = None
             found.append(report if isinstance(report, dict) else {"error": "MalformedReport"})
     return found

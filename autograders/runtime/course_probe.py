@@ -9,7 +9,7 @@ publishes what it saw.
 Where the observations go depends on who runs the kernel:
 
 * When grading (``COURSE_PROBE_MODE=grade``, set only by the course's sandboxed kernelspec),
-  the report is one display output of MIME type ``MIME_TYPE`` holding JSON data, plus a line on
+  the report is one display output of MIME type ``MIME_TYPE`` holding JSON text, plus a line on
   stderr so that the cell scores 0 unless the judge, outside the kernel, rewrites it. The judge
   compares the student's observations with the reference solution's, using the *reference's*
   rules and messages; nothing the student's code does in the kernel can change a rule.
@@ -303,7 +303,9 @@ def report(probe):
     if os.environ.get("COURSE_PROBE_MODE") == "grade":
         from IPython.display import display
 
-        display({MIME_TYPE: json.loads(json.dumps(envelope))}, raw=True)
+        # JSON text rather than a JSON object: a report can hold thousands of numbers, which
+        # the grading process would otherwise walk, one object each, at every step of its pipeline
+        display({MIME_TYPE: json.dumps(envelope)}, raw=True)
         print("not judged: the grader's judge must decide this test", file=sys.stderr)
         return
     failures = _self_check(envelope)

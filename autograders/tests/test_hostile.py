@@ -53,6 +53,9 @@ ATTACKS = {
     "fake_probe_report": ("from IPython.display import display\nimport course_probe\n"
                           "def double(x):\n    display({course_probe.MIME_TYPE: {'protocol': 1, 'expectations': [], 'error': None}}, raw=True)\n"
                           "    return 3 * x\n", "zero"),
+    "fake_probe_report_text": ("from IPython.display import display\nimport course_probe, json\n"
+                               "def double(x):\n    display({course_probe.MIME_TYPE: json.dumps({'protocol': 1, 'expectations': [], "
+                               "'error': None})}, raw=True)\n    return 3 * x\n", "zero"),
     "reads_caller_frame": ("import inspect\ndef double(x):\n    for frame in inspect.stack():\n"
                            "        print(frame.code_context)\n        print(frame.frame.f_locals.keys())\n    return 3 * x\n", "zero"),
     "reads_history_now": ("print(In)\nprint(Out)\n" + WRONG, "zero"),

@@ -68,3 +68,14 @@ def test_raised_names_the_exception():
     assert cp.raised(lambda: 1 / 0) == "ZeroDivisionError"
     assert cp.raised(lambda: None) is None
     assert math.isinf(cp._statistic("abs_min_nonzero", [0.0]))
+
+
+def test_reports_are_read_from_json_text_and_anything_else_is_malformed():
+    from nbformat.v4 import new_code_cell, new_output
+
+    from autograders.reports import cell_reports
+
+    envelope = {"protocol": cp.PROTOCOL_VERSION, "expectations": [], "error": None}
+    cell = new_code_cell(outputs=[new_output("display_data", data={cp.MIME_TYPE: payload})
+                                  for payload in (json.dumps(envelope), envelope, "[" * 200_000, "not json", [1])])
+    assert cell_reports(cell) == [envelope, envelope] + [{"error": "MalformedReport"}] * 3
