@@ -25,6 +25,10 @@ setup: $(STAMP)
 $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	@# jupyter-events pulls in rfc3987-syntax, which compiles a grammar on import: 1.1 s in every
+	@# process that imports nbformat (each grading worker, each nbgrader command), used only to
+	@# check JSON-schema's "iri" format, which nothing here asks for
+	$(BIN)/pip uninstall --quiet --yes rfc3987-syntax
 	@# the course's own packages and the kernel-side probe runtime, importable from the venv
 	printf '%s\n%s\n' "$(CURDIR)" "$(CURDIR)/autograders/runtime" \
 	    > "$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/course-repository.pth"
