@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -23,9 +24,11 @@ from pathlib import Path
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from .intake import replace_with_release
 from .pipeline import Course, PipelineError, nbgrader_env, source_notebook
 
 STAMPS = Path(".grading_cache") / "stamps"
+WORKER_DIED = "the grading process died"
 
 
 @dataclass
@@ -33,7 +36,7 @@ class GradingRun:
     chapter: str
     graded: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # unchanged since last graded
-    failed: list[str] = field(default_factory=list)   # nbgrader gave up; graded as empty copies
+    failed: list[str] = field(default_factory=list)   # nbgrader gave up twice; graded as empty copies
     seconds: float = 0.0      # the workers' time on this chapter (they grade chapters side by side)
     pooled_kernels: int = 0  # kernels forked by the workers' kernel pools
     pools_started: int = 0   # one per worker, and one for each pool a kernel broke
@@ -76,6 +79,32 @@ def observe_reference(course: Course, chapter: str, config) -> None:
     reference_reports(course.root, notebook, seed, SandboxedExecute(config=config).preprocess)
 
 
+def grade_submission(api, course: Course, chapter: str, student: str) -> dict:
+    """Autograde one submission with nbgrader's API. Where nbgrader gives up on it, try once
+    more, then grade an empty copy of the chapter in its place with nbgrader's reason, so that
+    every submission gets a score and a reason (the submission is kept beside it)."""
+    def autograde() -> str | None:
+        """None once graded, else the last error nbgrader's log names."""
+        graded = api.autograde(chapter, student, force=True, create=True)
+        return None if graded.get("success") else last_error((graded.get("error") or "") + (graded.get("log") or ""))
+
+    error = autograde()
+    if error is not None:
+        error = autograde()
+    replaced = error is not None
+    if replaced:
+        replace_with_release(course.root / "submitted" / student / chapter, course.notebook_name(chapter),
+                             course.root / "release" / chapter, f"the grader could not run it ({error})")
+        error = autograde()
+    return {"success": error is None, "replaced": replaced, "error": error or ""}
+
+
+def last_error(log: str) -> str:
+    """The last exception nbgrader's log names (``SomeError: message``)."""
+    errors = re.findall(r"^\s*([A-Za-z_.]*(?:Error|Exception): .*)$", log, re.MULTILINE)
+    return errors[-1].strip()[:200] if errors else "unknown error"
+
+
 @dataclass(frozen=True)
 class Task:
     """One job for a worker: observe a chapter's reference (``student`` None), or grade a submission."""
@@ -101,59 +130,95 @@ class Worker:
         self.process.stdin.write(json.dumps({"chapter": task.chapter, "student": task.student}) + "\n")
         self.process.stdin.flush()
 
-    def result(self) -> dict:
-        """The task's result, with what the worker's kernel pool did for it."""
+    def result(self) -> tuple[Task | None, dict]:
+        """The task it was given and its result, with what the worker's kernel pool did for it;
+        the worker is idle again, or dead."""
+        task, self.task = self.task, None
         line = self.process.stdout.readline()
         if not line:
             self.dead = True
-            return {"success": False, "error": "the grading process died"}
+            return task, {"success": False, "error": WORKER_DIED}
         result = json.loads(line)
         for counter, before in self.counters.items():
             self.counters[counter] = result[counter]
             result[counter] -= before
-        return result
+        return task, result
 
     def close(self) -> None:
-        self.process.stdin.close()
+        try:
+            self.process.stdin.close()
+        except BrokenPipeError:  # it died with input unread
+            pass
         self.process.wait(timeout=60)
 
 
 def run_tasks(course: Course, tasks: list[Task], jobs: int, on_done, kernel_pool: bool = True) -> dict[Task, dict]:
     """Run ``tasks`` on ``jobs`` workers; ``on_done(task, result)`` after each. A chapter's
     submissions wait until a worker has observed its reference, so that no two workers run it,
-    and are dropped when it could not be observed (each would fail the same way)."""
+    and are dropped when it could not be observed (each would fail the same way). A task whose
+    worker died is given once more, to another worker; a dead worker is replaced, up to
+    ``jobs`` times in a run (a worker that cannot live is not started again and again)."""
     import selectors
 
     pending = list(tasks)
     observing = {task.chapter for task in tasks if task.student is None}
     results: dict[Task, dict] = {}
-    workers = [Worker(course, kernel_pool) for _ in range(max(1, min(jobs, len(tasks))))]
-    idle = list(workers)
+    retried: set[Task] = set()
     selector = selectors.DefaultSelector()
-    for worker in workers:
+    workers: list[Worker] = []
+    idle: list[Worker] = []
+    count = max(1, min(jobs, len(tasks)))
+    replacements = count
+
+    def start_worker() -> None:
+        worker = Worker(course, kernel_pool)
+        workers.append(worker)
+        idle.append(worker)
         selector.register(worker.process.stdout, selectors.EVENT_READ, worker)
+
+    def finish(task: Task, result: dict) -> None:
+        nonlocal pending
+        results[task] = result
+        on_done(task, result)
+        if task.student is None:
+            observing.discard(task.chapter)
+            if not result["success"]:
+                pending = [t for t in pending if t.chapter != task.chapter]
+
+    for _ in range(count):
+        start_worker()
     try:
-        while pending or len(idle) + sum(w.dead for w in workers) < len(workers):
+        while True:
             while idle and (task := next((t for t in pending if t.student is None or t.chapter not in observing),
                                           None)):
                 pending.remove(task)
                 idle.pop().give(task)
-            if all(worker.dead for worker in workers):
-                results.update({task: {"success": False, "error": "every grading process died"} for task in pending})
+            if not any(worker.task for worker in workers):
                 break
             for key, _ in selector.select():
                 worker = key.data
-                task, result = worker.task, worker.result()
-                results[task] = result
-                on_done(task, result)
-                if task.student is None:
-                    observing.discard(task.chapter)
-                    if not result["success"]:
-                        pending = [t for t in pending if t.chapter != task.chapter]
-                if worker.dead:
-                    selector.unregister(worker.process.stdout)
-                else:
+                task, result = worker.result()
+                if not worker.dead:
                     idle.append(worker)
+                    finish(task, result)
+                    continue
+                selector.unregister(worker.process.stdout)
+                workers.remove(worker)
+                idle[:] = [w for w in idle if w is not worker]
+                worker.close()
+                if replacements:
+                    replacements -= 1
+                    start_worker()
+                if task is None:
+                    continue
+                if task not in retried and workers:
+                    retried.add(task)
+                    pending.insert(0, task)
+                else:
+                    finish(task, {"success": False, "error": f"{WORKER_DIED}, twice" if task in retried
+                                  else WORKER_DIED})
+        while pending:  # left when every worker died
+            finish(pending.pop(0), {"success": False, "error": "every grading process died"})
     finally:
         for worker in workers:
             worker.close()
@@ -164,8 +229,6 @@ def grade_chapters(course: Course, chapters: list[str], jobs: int | None = None,
                    progress: Progress | None = None, kernel_pool: bool = True) -> list[GradingRun]:
     """Grade every submission of ``chapters`` (intake already done), in parallel and resumably:
     one set of workers for all of them, each chapter's reference observed once first."""
-    from .operations import grade_despite_failure
-
     runs = {chapter: GradingRun(chapter) for chapter in chapters}
     tasks = []
     for chapter, run in runs.items():
@@ -191,21 +254,26 @@ def grade_chapters(course: Course, chapters: list[str], jobs: int | None = None,
 
     with progress if owned else nullcontext():
         results = run_tasks(course, tasks, jobs or os.cpu_count() or 1, on_done, kernel_pool)
-    unobserved = []
+    unobserved, ungraded = [], []
     for task, result in results.items():
         if task.student is None:
             if not result["success"]:
                 unobserved.append(f"{task.chapter}: {result['error']}")
             continue
-        run = runs[task.chapter]
         if not result["success"]:
+            ungraded.append(f"{task.student}/{task.chapter}: {result['error']}")
+            continue
+        run = runs[task.chapter]
+        if result.get("replaced"):
             run.failed.append(task.student)
-            grade_despite_failure(course, task.chapter, task.student)
         mark_graded(course, task.chapter, task.student)
         run.graded.append(task.student)
     if unobserved:
         raise PipelineError("no submission of these chapters was graded, because their reference could "
                             "not be observed:\n  " + "\n  ".join(unobserved))
+    if ungraded:
+        raise PipelineError("these submissions could not be graded, not even as empty copies (the others "
+                            "were; run autograde again to retry these):\n  " + "\n  ".join(ungraded))
     return list(runs.values())
 
 
@@ -216,6 +284,12 @@ def worker_main(root: str, pool: str = "pool") -> int:
 
     from autograders.sandbox.pool import KernelPool
 
+    # Results go to the parent on a private copy of stdout; the kernels and pools this process
+    # starts inherit /dev/null instead, so that the parent sees the pipe close when it dies.
+    results = os.fdopen(os.dup(sys.stdout.fileno()), "w", buffering=1)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
     os.chdir(root)
     course = Course(Path(root))
     config = course.config()
@@ -233,13 +307,12 @@ def worker_main(root: str, pool: str = "pool") -> int:
                 except Exception as error:  # noqa: BLE001 - reported to the instructor by the parent
                     result = {"success": False, "error": f"{type(error).__name__}: {error}"}
             else:
-                graded = api.autograde(task.chapter, task.student, force=True, create=True)
-                result = {"success": bool(graded.get("success")), "error": (graded.get("error") or "")[-2000:]}
+                result = grade_submission(api, course, task.chapter, task.student)
             if kernels is not None:
                 kernels.ready()  # cleared for the next submission, or replaced
             print(json.dumps({**result, "seconds": time.monotonic() - start,
                               "pooled_kernels": kernels.kernels_served if kernels else 0,
-                              "pools_started": kernels.pools_started if kernels else 0}), flush=True)
+                              "pools_started": kernels.pools_started if kernels else 0}), file=results)
     return 0
 
 

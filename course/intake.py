@@ -2,9 +2,10 @@
 
 nbgrader stops on a notebook it cannot read, rejects one whose graded cells repeat an id or
 whose locked cells changed type, and grades a renamed notebook as a stranger. Here repeated cells
-are dropped and locked cells restored (the original is kept as ``*.original``), a submission that is not valid JSON (or empty) is kept beside as ``*.unreadable`` and
-replaced by the released notebook with a note saying why, so it scores 0 with a reason; a
-single notebook under another name is renamed to the expected name.
+are dropped and locked cells restored (the original is kept as ``*.original``); a submission that
+is not valid JSON (or empty) is kept beside as ``*.unreadable`` and replaced by the released
+notebook with a note saying why, so it scores 0 with a reason; a single notebook under another
+name is renamed to the expected name.
 """
 from __future__ import annotations
 

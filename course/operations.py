@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import os
-import re
 import stat
 import sys
 from pathlib import Path
 
-from .intake import intake, replace_with_release
+from .intake import intake
 from .pipeline import Course, PipelineError, assignments
 
 MISSING_EXCHANGE_HELP = "nothing has been released yet: run `make release` first"
@@ -124,24 +123,6 @@ def autograde(course: Course, chapter: str | None = None, jobs: int | None = Non
         for student, notes in intake(course.root, name, course.notebook_name(name)).items():
             print(f"{student}/{name}: " + "; ".join(notes))
     return grade_chapters(course, chapters, jobs, resume, progress, kernel_pool)
-
-
-def grade_despite_failure(course: Course, chapter: str, student: str) -> None:
-    """nbgrader gave up on one submission: try it alone once more, then grade an empty copy of the
-    chapter in its place with nbgrader's reason, so that every submission gets a score and a reason."""
-    result = course.nbgrader("autograde", chapter, "--student", student, "--force", check=False)
-    if result.returncode == 0:
-        return
-    replace_with_release(course.root / "submitted" / student / chapter, course.notebook_name(chapter),
-                         course.root / "release" / chapter,
-                         f"the grader could not run it ({last_error(result.stdout + result.stderr)})")
-    course.nbgrader("autograde", chapter, "--student", student, "--force")
-
-
-def last_error(log: str) -> str:
-    """The last exception nbgrader's log names (``SomeError: message``)."""
-    errors = re.findall(r"^\s*([A-Za-z_.]*(?:Error|Exception): .*)$", log, re.MULTILINE)
-    return errors[-1].strip()[:200] if errors else "unknown error"
 
 
 def feedback(course: Course, chapter: str | None = None) -> list[Path]:

@@ -851,9 +851,23 @@ def _refuse(message, code=2):
     return code
 
 
+def _end_with_parent() -> None:
+    """Stop as on SIGTERM once the process that started this launcher is gone: a grading
+    worker killed in mid-task must not leave its pool or its kernel's sandbox running."""
+    parent = os.getppid()
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # interrupts travel as messages
+    _end_with_parent()
     if argv[:1] == ["--pool"]:
         if len(argv) != 2:
             raise SystemExit("usage: launch.py --pool FOLDER")

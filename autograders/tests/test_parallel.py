@@ -1,6 +1,13 @@
 """Grading a class in parallel: no grade lost or counted twice, resumable, no state shared."""
 from __future__ import annotations
 
+import os
+import re
+import signal
+import threading
+import time
+from pathlib import Path
+
 import nbformat
 import pytest
 from nbgrader.api import Gradebook
@@ -70,3 +77,127 @@ def test_a_reference_that_fails_its_own_tests_stops_its_chapter(toy_course):
     with pytest.raises(PipelineError, match=f"(?s){toy.ASSIGNMENT}.*reference.*fails its own test"):
         operations.autograde(toy_course, toy.ASSIGNMENT, jobs=2)
     assert not (toy_course.root / "autograded" / "student0").exists()  # no grade from a broken reference
+
+
+def test_a_submission_nbgrader_gives_up_on_is_graded_as_an_empty_copy_with_the_reason(toy_course):
+    # a lone surrogate is valid JSON and a valid notebook, but no kernel message can carry it
+    answer = "def double(x):\n    return 2 * x\nMARK = 'SURROGATE'\n"
+    text = nbformat.writes(with_answers(_reference(toy_course), {"double": answer})).replace("SURROGATE", "\\ud800")
+    folder = toy_course.root / "submitted" / "broken" / toy.ASSIGNMENT
+    folder.mkdir(parents=True)
+    (folder / f"{toy.NOTEBOOK}.ipynb").write_text(text)
+    toy_course.submit_notebook("control", toy.ASSIGNMENT, _reference(toy_course))
+
+    (run,) = operations.autograde(toy_course, toy.ASSIGNMENT, jobs=2)
+    assert run.failed == ["broken"] and sorted(run.graded) == ["broken", "control"]
+    scores = toy_course.scores(toy.ASSIGNMENT)
+    assert all(score == 0 for score, _ in scores["broken"].values())
+    assert all(score == top for score, top in scores["control"].values())
+    assert (folder / f"{toy.NOTEBOOK}.ipynb.unreadable").read_text() == text  # the submission is kept
+    assert "could not run it (UnicodeEncodeError" in (folder / f"{toy.NOTEBOOK}.ipynb").read_text()
+
+
+def _processes() -> dict[int, tuple[int, str]]:
+    """``{pid: (parent pid, command line)}`` of every process."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        try:
+            stat = (entry / "stat").read_text()
+            found[int(entry.name)] = (int(stat.rsplit(")", 1)[1].split()[1]),
+                                      (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode())
+        except (ValueError, OSError):
+            continue
+    return found
+
+
+def _descendants(pid: int, processes: dict) -> list[int]:
+    def under(child):
+        while child in processes and child > 1:
+            child = processes[child][0]
+            if child == pid:
+                return True
+        return False
+
+    return [child for child in processes if under(child)]
+
+
+def _running_kernels(worker: int, processes: dict) -> list[int]:
+    """The kernels under a grading worker: forked by its pool's zygote, or started by ipykernel."""
+    def kernel(pid):
+        parent, command = processes[pid]
+        forked = command == processes.get(parent, (0, ""))[1] and "python" in command.split(" ")[0]
+        return "ipykernel" in command or ("course_zygote" in command and forked)
+
+    return [pid for pid in _descendants(worker, processes) if kernel(pid)]
+
+
+def _kill_worker_while_it_grades(course, times: int) -> tuple[list[int], list[int]]:
+    """Kill the course's grading worker ``times`` times, each while a kernel of it runs: the
+    workers killed, and the processes they had started."""
+    killed, orphans, deadline = [], [], time.monotonic() + 120
+    while len(killed) < times and time.monotonic() < deadline:
+        processes = _processes()
+        workers = [pid for pid, (_, command) in processes.items()
+                   if "course.grading" in command and str(course.root) in command and pid not in killed]
+        busy = [pid for pid in workers if _running_kernels(pid, processes)]
+        if busy:
+            orphans += _descendants(busy[0], processes)
+            os.kill(busy[0], signal.SIGKILL)
+            killed.append(busy[0])
+        time.sleep(0.05)
+    return killed, orphans
+
+
+def _left_running(pids: list[int], wait: float = 10.0) -> list[int]:
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() for pid in pids):
+        time.sleep(0.2)
+    return [pid for pid in pids if Path(f"/proc/{pid}").exists()]
+
+
+def _graded_in_background(course, **options):
+    outcome = {}
+
+    def grade():
+        try:
+            outcome["runs"] = operations.autograde(course, toy.ASSIGNMENT, **options)
+        except PipelineError as error:
+            outcome["error"] = str(error)
+
+    thread = threading.Thread(target=grade)
+    thread.start()
+    return thread, outcome
+
+
+SLEEPER = "import time\ntime.sleep(3)\ndef double(x):\n    return 2 * x\n"
+
+
+def test_a_submission_whose_worker_died_is_graded_once_more_by_another(toy_course):
+    toy_course.submit_notebook("control", toy.ASSIGNMENT, _reference(toy_course))
+    operations.autograde(toy_course, toy.ASSIGNMENT, jobs=1)  # the reference is observed, kernels not needed for it again
+    toy_course.submit_notebook("sleeper", toy.ASSIGNMENT, with_answers(_reference(toy_course), {"double": SLEEPER}))
+
+    thread, outcome = _graded_in_background(toy_course, jobs=1)
+    killed, orphans = _kill_worker_while_it_grades(toy_course, times=1)
+    thread.join(timeout=300)
+    assert len(killed) == 1 and "error" not in outcome, outcome
+    assert orphans and not _left_running(orphans), "the killed worker's pool or kernel outlived it"
+    (run,) = outcome["runs"]
+    assert run.graded == ["sleeper"] and not run.failed
+    assert all(score == top for score, top in toy_course.scores(toy.ASSIGNMENT)["sleeper"].values())
+
+
+def test_a_submission_whose_worker_died_twice_is_reported_and_left_for_the_next_run(toy_course):
+    toy_course.submit_notebook("sleeper", toy.ASSIGNMENT, with_answers(_reference(toy_course), {"double": SLEEPER}))
+    toy_course.submit_notebook("control", toy.ASSIGNMENT, _reference(toy_course))
+    operations.autograde(toy_course, toy.ASSIGNMENT, jobs=1)
+    toy_course.submit_notebook("sleeper", toy.ASSIGNMENT,
+                               with_answers(_reference(toy_course), {"double": SLEEPER + "# changed\n"}))
+
+    thread, outcome = _graded_in_background(toy_course, jobs=1)
+    killed, _ = _kill_worker_while_it_grades(toy_course, times=2)
+    thread.join(timeout=300)
+    assert len(killed) == 2 and "error" in outcome, outcome
+    assert re.search(r"could not be graded.*\n\s*sleeper/00_toy: the grading process died, twice", outcome["error"])
+    (again,) = operations.autograde(toy_course, toy.ASSIGNMENT, jobs=1)  # not marked graded: retried
+    assert again.graded == ["sleeper"] and again.skipped == ["control"]
