@@ -118,38 +118,54 @@ class Worker:
 
     def __init__(self, course: Course, kernel_pool: bool):
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "course.grading", str(course.root), "pool" if kernel_pool else "no-pool"],
-            cwd=course.root, env=nbgrader_env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL, text=True, bufsize=1)
+            self.command(course, kernel_pool), cwd=course.root, env=nbgrader_env(), stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, bufsize=1)
         self.task: Task | None = None
         self.dead = False
         self.counters = {"pooled_kernels": 0, "pools_started": 0}
 
+    @staticmethod
+    def command(course: Course, kernel_pool: bool) -> list[str]:
+        return [sys.executable, "-m", "course.grading", str(course.root), "pool" if kernel_pool else "no-pool"]
+
     def give(self, task: Task) -> None:
         self.task = task
-        self.process.stdin.write(json.dumps({"chapter": task.chapter, "student": task.student}) + "\n")
-        self.process.stdin.flush()
+        try:
+            self.process.stdin.write(json.dumps({"chapter": task.chapter, "student": task.student}) + "\n")
+            self.process.stdin.flush()
+        except BrokenPipeError:  # it just died: its end of output, read next, gives the task back
+            pass
 
     def result(self) -> tuple[Task | None, dict]:
         """The task it was given and its result, with what the worker's kernel pool did for it;
         the worker is idle again, or dead."""
         task, self.task = self.task, None
         line = self.process.stdout.readline()
-        if not line:
+        try:
+            result = json.loads(line) if line.endswith("\n") else None
+        except ValueError:
+            result = None
+        if not isinstance(result, dict):  # the end of its output, or half a line: it died
             self.dead = True
             return task, {"success": False, "error": WORKER_DIED}
-        result = json.loads(line)
         for counter, before in self.counters.items():
             self.counters[counter] = result[counter]
             result[counter] -= before
         return task, result
 
     def close(self) -> None:
+        """No more tasks: it ends once its kernel pool is down."""
         try:
             self.process.stdin.close()
         except BrokenPipeError:  # it died with input unread
             pass
-        self.process.wait(timeout=60)
+
+    def wait(self) -> None:
+        try:
+            self.process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
 
 
 def run_tasks(course: Course, tasks: list[Task], jobs: int, on_done, kernel_pool: bool = True) -> dict[Task, dict]:
@@ -206,6 +222,7 @@ def run_tasks(course: Course, tasks: list[Task], jobs: int, on_done, kernel_pool
                 workers.remove(worker)
                 idle[:] = [w for w in idle if w is not worker]
                 worker.close()
+                worker.wait()
                 if replacements:
                     replacements -= 1
                     start_worker()
@@ -221,7 +238,12 @@ def run_tasks(course: Course, tasks: list[Task], jobs: int, on_done, kernel_pool
             finish(pending.pop(0), {"success": False, "error": "every grading process died"})
     finally:
         for worker in workers:
+            if worker.task is not None:  # only when run_tasks itself failed: stop its work
+                worker.process.kill()
             worker.close()
+        for worker in workers:
+            worker.wait()
+        selector.close()
     return results
 
 
@@ -305,9 +327,12 @@ def worker_main(root: str, pool: str = "pool") -> int:
                     observe_reference(course, task.chapter, config)
                     result = {"success": True, "error": ""}
                 except Exception as error:  # noqa: BLE001 - reported to the instructor by the parent
-                    result = {"success": False, "error": f"{type(error).__name__}: {error}"}
+                    result = {"success": False, "error": f"{type(error).__name__}: {error}"[:2000]}
             else:
-                result = grade_submission(api, course, task.chapter, task.student)
+                try:
+                    result = grade_submission(api, course, task.chapter, task.student)
+                except Exception as error:  # noqa: BLE001 - this submission is reported; the worker goes on
+                    result = {"success": False, "replaced": False, "error": f"{type(error).__name__}: {error}"[:300]}
             if kernels is not None:
                 kernels.ready()  # cleared for the next submission, or replaced
             print(json.dumps({**result, "seconds": time.monotonic() - start,

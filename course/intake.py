@@ -92,15 +92,24 @@ def intake_submission(folder: Path, expected: str, release_folder: Path) -> list
     return notes
 
 
+REPLACED_NOTE = "**Your submission could not be graded as it was:"
+
+
 def replace_with_release(folder: Path, notebook: str, release_folder: Path, reason: str) -> None:
-    """Grade the released notebook in place of a submission, keeping the submission beside it."""
+    """Grade the released notebook in place of a submission, keeping the submission beside it
+    (as ``*.unreadable``, or ``*.unreadable.N`` when an earlier one is there)."""
     target = folder / f"{notebook}.ipynb"
-    if target.exists():
-        shutil.copy2(target, target.with_suffix(".ipynb.unreadable"))
+    if target.exists() and REPLACED_NOTE not in target.read_text(errors="replace"):
+        kept = target.with_suffix(".ipynb.unreadable")
+        number = 0
+        while kept.exists():
+            number += 1
+            kept = target.with_suffix(f".ipynb.unreadable.{number}")
+        shutil.copy2(target, kept)
     nb = nbformat.read(release_folder / f"{notebook}.ipynb", as_version=4)
     nb.cells.insert(0, new_markdown_cell(
-        f"**Your submission could not be graded as it was: {reason}.** It is kept by the "
-        "instructor; this empty copy of the assignment was graded in its place."))
+        f"{REPLACED_NOTE} {reason}.** It is kept by the instructor; this empty copy of the "
+        "assignment was graded in its place."))
     nbformat.write(nb, target)
 
 

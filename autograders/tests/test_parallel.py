@@ -148,7 +148,7 @@ def _kill_worker_while_it_grades(course, times: int) -> tuple[list[int], list[in
     return killed, orphans
 
 
-def _left_running(pids: list[int], wait: float = 10.0) -> list[int]:
+def _left_running(pids: list[int], wait: float = 30.0) -> list[int]:
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() for pid in pids):
         time.sleep(0.2)
@@ -180,6 +180,7 @@ def test_a_submission_whose_worker_died_is_graded_once_more_by_another(toy_cours
     thread, outcome = _graded_in_background(toy_course, jobs=1)
     killed, orphans = _kill_worker_while_it_grades(toy_course, times=1)
     thread.join(timeout=300)
+    assert not thread.is_alive(), "grading hung after its worker died"
     assert len(killed) == 1 and "error" not in outcome, outcome
     assert orphans and not _left_running(orphans), "the killed worker's pool or kernel outlived it"
     (run,) = outcome["runs"]
@@ -197,6 +198,7 @@ def test_a_submission_whose_worker_died_twice_is_reported_and_left_for_the_next_
     thread, outcome = _graded_in_background(toy_course, jobs=1)
     killed, _ = _kill_worker_while_it_grades(toy_course, times=2)
     thread.join(timeout=300)
+    assert not thread.is_alive(), "grading hung after its workers died"
     assert len(killed) == 2 and "error" in outcome, outcome
     assert re.search(r"could not be graded.*\n\s*sleeper/00_toy: the grading process died, twice", outcome["error"])
     (again,) = operations.autograde(toy_course, toy.ASSIGNMENT, jobs=1)  # not marked graded: retried

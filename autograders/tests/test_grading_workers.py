@@ -1,0 +1,71 @@
+"""How the parallel grader's parent hands out tasks when workers die (fake workers, no kernels)."""
+from __future__ import annotations
+
+import sys
+from collections import Counter
+
+import pytest
+
+from course import grading
+from course.grading import Task, run_tasks
+from course.pipeline import Course
+
+# A worker that answers each task at once, and dies on a task named "kill…" (its reference when
+# the chapter is named so): it reads the JSON lines the real worker reads, and answers in kind.
+FAKE_WORKER = """
+import json, os, sys
+for line in sys.stdin:
+    task = json.loads(line)
+    if (task["student"] or task["chapter"]).startswith("kill"):
+        os._exit(1)
+    print(json.dumps({"success": True, "error": "", "seconds": 0.0, "pooled_kernels": 0, "pools_started": 0}),
+          flush=True)
+"""
+
+
+class FakeWorker(grading.Worker):
+    started = 0
+
+    @staticmethod
+    def command(course, kernel_pool):
+        FakeWorker.started += 1
+        return [sys.executable, "-c", FAKE_WORKER]
+
+
+@pytest.fixture
+def fake_workers(monkeypatch, tmp_path):
+    FakeWorker.started = 0
+    monkeypatch.setattr(grading, "Worker", FakeWorker)
+    return Course(tmp_path)
+
+
+def _run(course, tasks, jobs):
+    done = Counter()
+    results = run_tasks(course, tasks, jobs, lambda task, result: done.update([task]))
+    assert all(count == 1 for count in done.values()), f"a task was finished twice: {done}"
+    assert set(done) == set(results)
+    return results
+
+
+def test_a_task_that_kills_its_worker_is_retried_once_and_the_others_are_all_graded(fake_workers):
+    tasks = [Task("ch")] + [Task("ch", s) for s in ("a", "kill_me", "b", "c", "d")]
+    results = _run(fake_workers, tasks, jobs=2)
+    assert results[Task("ch", "kill_me")] == {"success": False, "error": "the grading process died, twice"}
+    assert all(results[task]["success"] for task in tasks if task.student != "kill_me")
+    assert FakeWorker.started == 4  # two, and one in place of each that died
+
+
+def test_workers_are_replaced_only_so_often_and_what_is_left_fails_plainly(fake_workers):
+    tasks = [Task("ch")] + [Task("ch", s) for s in ("kill_1", "kill_2", "a")]
+    results = _run(fake_workers, tasks, jobs=1)
+    assert FakeWorker.started == 2  # one, and one replacement: then no worker is left
+    assert results[Task("ch", "kill_1")]["error"] == "the grading process died, twice"
+    assert {results[Task("ch", s)]["error"] for s in ("kill_2", "a")} == {"every grading process died"}
+
+
+def test_a_reference_that_kills_its_workers_drops_its_chapter_only(fake_workers):
+    tasks = [Task("kill_chapter"), Task("kill_chapter", "a"), Task("ok"), Task("ok", "b")]
+    results = _run(fake_workers, tasks, jobs=2)
+    assert results[Task("kill_chapter")]["error"] == "the grading process died, twice"
+    assert Task("kill_chapter", "a") not in results  # dropped: its reference could not be observed
+    assert results[Task("ok")]["success"] and results[Task("ok", "b")]["success"]
