@@ -1,13 +1,13 @@
 """Grading a class in parallel: worker processes, each running nbgrader's autograde in-process.
 
-Each submission is graded exactly once per run, by one worker, in a fresh sandboxed kernel of
-its own (no state crosses from one submission to the next). The workers serve every chapter of
-the run, and each keeps a kernel pool (``autograders.sandbox.pool``): its kernels are forked,
-torch already imported, by a zygote in a sandbox that is cleared between submissions, instead of
-each starting Python afresh. A rerun skips submissions whose files, source notebook and config
-are unchanged since they were last graded (resumable). The
-gradebook is nbgrader's: SQLite by default (short write transactions, serialised by SQLite's
-lock), or PostgreSQL through ``db_url``.
+Each submission is graded once per run, by one worker (by a second one only if the first died
+in the middle), in a fresh sandboxed kernel of its own (no state crosses from one submission to
+the next). The workers serve every chapter of the run, and each keeps a kernel pool
+(``autograders.sandbox.pool``): its kernels are forked, torch already imported, by a zygote in a
+sandbox that is cleared between submissions, instead of each starting Python afresh. A rerun
+skips submissions whose files, source notebook and config are unchanged since they were last
+graded (resumable). The gradebook is nbgrader's: SQLite by default (short write transactions,
+serialised by SQLite's lock), or PostgreSQL through ``db_url``.
 """
 from __future__ import annotations
 
