@@ -8,6 +8,7 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import nbformat
 
@@ -45,11 +46,12 @@ class Course:
     """A course folder (the repository itself, or a scratch copy for tests and the demo)."""
 
     root: Path
+    scratch_parent: ClassVar[Path | None] = None  # where scratch courses go (None: the system's temp folder)
 
     @classmethod
     def scratch(cls, chapters: list[str] | None = None, parent: Path | None = None) -> "Course":
         """A fresh course folder with the repository's config and the given chapters' sources."""
-        return cls.create(Path(tempfile.mkdtemp(prefix="course-", dir=parent)), chapters)
+        return cls.create(Path(tempfile.mkdtemp(prefix="course-", dir=parent or cls.scratch_parent)), chapters)
 
     @classmethod
     def create(cls, root: Path, chapters: list[str] | None = None) -> "Course":

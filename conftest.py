@@ -1,0 +1,15 @@
+"""Set-up shared by every test folder (`tests/`, `autograders/tests/`, the notebooks under nbval)."""
+from __future__ import annotations
+
+import pytest
+
+from course.pipeline import Course
+
+
+@pytest.fixture(autouse=True, scope="session")
+def scratch_courses_in_pytests_temp_folder(tmp_path_factory):
+    """Scratch courses (about 100 MB a run) go under pytest's temporary folder, which keeps only
+    the last three runs, instead of piling up in /tmp."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Course, "scratch_parent", tmp_path_factory.mktemp("courses"))
+        yield
