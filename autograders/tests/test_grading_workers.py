@@ -11,12 +11,17 @@ from course.grading import Task, run_tasks
 from course.pipeline import Course
 
 # A worker that answers each task at once, and dies on a task named "kill…" (its reference when
-# the chapter is named so): it reads the JSON lines the real worker reads, and answers in kind.
+# the chapter is named so), or after half an answer on one named "half…": it reads the JSON
+# lines the real worker reads, and answers in kind.
 FAKE_WORKER = """
 import json, os, sys
 for line in sys.stdin:
     task = json.loads(line)
     if (task["student"] or task["chapter"]).startswith("kill"):
+        os._exit(1)
+    if (task["student"] or "").startswith("half"):
+        sys.stdout.write('{"success": tr')
+        sys.stdout.flush()
         os._exit(1)
     print(json.dumps({"success": True, "error": "", "seconds": 0.0, "pooled_kernels": 0, "pools_started": 0}),
           flush=True)
@@ -47,11 +52,12 @@ def _run(course, tasks, jobs):
     return results
 
 
-def test_a_task_that_kills_its_worker_is_retried_once_and_the_others_are_all_graded(fake_workers):
-    tasks = [Task("ch")] + [Task("ch", s) for s in ("a", "kill_me", "b", "c", "d")]
+@pytest.mark.parametrize("death", ["kill_me", "half_an_answer"])
+def test_a_task_that_kills_its_worker_is_retried_once_and_the_others_are_all_graded(fake_workers, death):
+    tasks = [Task("ch")] + [Task("ch", s) for s in ("a", death, "b", "c", "d")]
     results = _run(fake_workers, tasks, jobs=2)
-    assert results[Task("ch", "kill_me")] == {"success": False, "error": "the grading process died, twice"}
-    assert all(results[task]["success"] for task in tasks if task.student != "kill_me")
+    assert results[Task("ch", death)] == {"success": False, "error": "the grading process died, twice"}
+    assert all(results[task]["success"] for task in tasks if task.student != death)
     assert FakeWorker.started == 4  # two, and one in place of each that died
 
 
