@@ -220,7 +220,8 @@ def run_tasks(course: Course, tasks: list[Task], jobs: int, on_done, kernel_pool
                     continue
                 selector.unregister(worker.process.stdout)
                 workers.remove(worker)
-                idle[:] = [w for w in idle if w is not worker]
+                if worker in idle:  # it died between tasks
+                    idle.remove(worker)
                 worker.close()
                 worker.wait()
                 if replacements:
