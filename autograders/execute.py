@@ -86,13 +86,21 @@ class ReadyKernelClient(AsyncKernelClient):
 
 class PromptKernelManager(AsyncKernelManager):
     """jupyter_client's kernel manager with the ``ReadyKernelClient``, and which looks for the
-    end of a killed kernel every 5 ms rather than every 100 ms (a kill ends every notebook)."""
+    end of a killed kernel every 5 ms rather than every 100 ms (a kill ends every notebook), and
+    closes its sockets without lingering once the kernel is gone."""
 
     client_class = DottedObjectName(f"{ReadyKernelClient.__module__}.{ReadyKernelClient.__qualname__}")
     client_factory = Type(ReadyKernelClient, klass=AsyncKernelClient)
 
     async def _async_wait(self, pollinterval: float = 0.005) -> None:
         await super()._async_wait(pollinterval)
+
+    async def _async_cleanup_resources(self, restart: bool = False) -> None:
+        # Called once the kernel has ended: what is still queued for it can never be delivered,
+        # and ZMQ's default linger (100 ms) only delayed the end of every notebook by 80 ms.
+        if self._created_context and not restart:
+            self.context.destroy(linger=0)
+        await super()._async_cleanup_resources(restart)
 
 
 class SandboxedExecute(Execute):
