@@ -34,6 +34,9 @@ c.SandboxedExecute.kernel_name = SANDBOX_KERNEL
 c.SandboxedExecute.timeout = 60            # seconds per cell
 c.SandboxedExecute.notebook_timeout = 600  # seconds per notebook
 c.SandboxedExecute.shutdown_kernel = "immediate"
+# A figure shows in graded notebooks and feedback as its one-line text (<Figure size ... with
+# 4 Axes>); drawing the lessons' figures to PNG would take more CPU than the rest of their cells.
+c.SandboxedExecute.draw_figures = False
 _ours = {Execute: SandboxedExecute, CheckCellMetadata: CheckCellMetadataOnce}
 _pipeline = [_ours.get(step, step) for step in Autograde.class_traits()["autograde_preprocessors"].default()]
 _pipeline.insert(_pipeline.index(SandboxedExecute), ChooseProbeSeed)

@@ -15,7 +15,7 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbclient.util import run_sync
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
-from traitlets import DottedObjectName, Integer, Type, Unicode
+from traitlets import Bool, DottedObjectName, Integer, Type, Unicode
 
 SANDBOX_KERNEL = "course-sandbox"
 
@@ -117,10 +117,15 @@ class SandboxedExecute(Execute):
     notebook_timeout = Integer(600, help="Seconds the whole notebook may take.").tag(config=True)
     max_output_bytes = Integer(2_000_000, help="Output kept per cell; the rest is dropped.").tag(config=True)
     max_kernel_restarts = Integer(6, help="Kernel restarts tolerated per notebook.").tag(config=True)
+    draw_figures = Bool(False, help="Draw matplotlib figures into the graded notebook and its feedback. "
+                        "Off, a figure shows as its one-line text: drawing costs more CPU than "
+                        "running most lesson cells, and no test reads a figure.").tag(config=True)
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("kernel_manager_class", PromptKernelManager)  # as nbgrader's Execute does
         super().__init__(*args, **kwargs)
+        if not self.draw_figures:
+            self.extra_arguments = [*self.extra_arguments, "--GradingKernel.draw_figures=False"]
 
     def preprocess(self, nb, resources=None, km=None):
         self._deadline = time.monotonic() + self.notebook_timeout

@@ -10,6 +10,11 @@ kernel (``autograders/tests/test_course_kernel.py`` compares the two); only this
   ``await`` or ``async`` cannot need one.
 * A failed cell's traceback is drawn twice, once for the output and once for the history's
   ``%notebook`` export, which nobody calls while grading: that copy is Python's plain traceback.
+
+One difference is asked for by grading (``SandboxedExecute.draw_figures``, off by default):
+with ``--GradingKernel.draw_figures=False``, ``%matplotlib inline`` shows a figure as its
+one-line text (``<Figure size 640x480 with 1 Axes>``), as a terminal does, instead of drawing it
+to PNG: drawing is most of a lesson figure's cost, and no test reads it.
 """
 from __future__ import annotations
 
@@ -18,7 +23,7 @@ import traceback
 from ipykernel.ipkernel import IPythonKernel
 from ipykernel.zmqshell import ZMQInteractiveShell
 from IPython.core.inputtransformer2 import TransformerManager
-from traitlets import Instance, Type
+from traitlets import Bool, Instance, Type
 
 
 class TransformOnce(TransformerManager):
@@ -53,3 +58,10 @@ class GradingShell(ZMQInteractiveShell):
 
 class GradingKernel(IPythonKernel):
     shell_class = Type(GradingShell)
+    draw_figures = Bool(True, help="Draw each figure the inline backend shows.").tag(config=True)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        if not self.draw_figures:
+            # read by InlineBackend when a cell first says %matplotlib inline
+            self.shell.config.InlineBackend.figure_formats = set()

@@ -31,3 +31,24 @@ def test_a_cell_keeps_at_most_its_output_limit(tmp_path):
     assert outputs[-1].text == "\n[more output was dropped by the grader]\n"
     assert "".join(o.text for o in outputs[:-1]) == "x" * 9_999 + "\n"  # a second line would pass the limit
     assert [o.text for o in executed.cells[1].outputs] == ["the next cell is whole\n"]
+
+
+FIGURE_CELLS = ["%matplotlib inline\nimport matplotlib.pyplot as plt",
+                "fig, axes = plt.subplots(1, 2, figsize=(4, 2))\naxes[0].plot([0, 1], [1, 0])\nplt.show()",
+                "print(len(fig.axes), fig.get_size_inches().tolist())"]
+
+
+@pytest.mark.skipif(protections()["bwrap_usable"] is not True, reason="needs the sandbox")
+@pytest.mark.parametrize("draw", [False, True])
+def test_figures_are_drawn_only_when_asked(draw, tmp_path):
+    """By default a figure shows as its one-line text; the cells still run as written."""
+    notebook = new_notebook(cells=[new_code_cell(source) for source in FIGURE_CELLS])
+    options = {} if not draw else {"draw_figures": True}
+    executed, _ = SandboxedExecute(**options).preprocess(notebook, {"metadata": {"path": str(tmp_path)}})
+    shown = executed.cells[1].outputs
+    assert [o.output_type for o in shown] == ["display_data"]
+    if draw:
+        assert shown[0].data["image/png"]
+    else:
+        assert shown[0].data == {"text/plain": "<Figure size 400x200 with 2 Axes>"}
+    assert [o.text for o in executed.cells[2].outputs] == ["2 [4.0, 2.0]\n"]
