@@ -35,7 +35,8 @@ c.SandboxedExecute.timeout = 60            # seconds per cell
 c.SandboxedExecute.notebook_timeout = 600  # seconds per notebook
 c.SandboxedExecute.shutdown_kernel = "immediate"
 # A figure shows in graded notebooks and feedback as its one-line text (<Figure size ... with
-# 4 Axes>); drawing the lessons' figures to PNG would take more CPU than the rest of their cells.
+# 4 Axes>): drawing the lessons' figures to PNG cost about as much CPU as running every cell of
+# the notebooks, and no test reads a figure. True draws them.
 c.SandboxedExecute.draw_figures = False
 _ours = {Execute: SandboxedExecute, CheckCellMetadata: CheckCellMetadataOnce}
 _pipeline = [_ours.get(step, step) for step in Autograde.class_traits()["autograde_preprocessors"].default()]
