@@ -24,7 +24,8 @@ CACHE_DIR = ".grading_cache"
 
 
 # Reports already read in this process, by cache file: a worker judges every submission of a
-# chapter against the same reference, which can hold megabytes of observations.
+# chapter against the same reference, which can hold megabytes of observations. Every caller
+# gets the same dict, so none may change it (the judge only reads it).
 _READ: dict[Path, dict] = {}
 
 

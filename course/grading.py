@@ -323,17 +323,14 @@ def worker_main(root: str, pool: str = "pool") -> int:
         for line in sys.stdin:
             task = Task(**json.loads(line))
             start = time.monotonic()
-            if task.student is None:
-                try:
+            try:
+                if task.student is None:
                     observe_reference(course, task.chapter, config)
                     result = {"success": True, "error": ""}
-                except Exception as error:  # noqa: BLE001 - reported to the instructor by the parent
-                    result = {"success": False, "error": f"{type(error).__name__}: {error}"[:2000]}
-            else:
-                try:
+                else:
                     result = grade_submission(api, course, task.chapter, task.student)
-                except Exception as error:  # noqa: BLE001 - this submission is reported; the worker goes on
-                    result = {"success": False, "replaced": False, "error": f"{type(error).__name__}: {error}"[:300]}
+            except Exception as error:  # noqa: BLE001 - the parent reports it; the worker goes on
+                result = {"success": False, "error": f"{type(error).__name__}: {error}"[:2000]}
             if kernels is not None:
                 kernels.ready()  # cleared for the next submission, or replaced
             print(json.dumps({**result, "seconds": time.monotonic() - start,
