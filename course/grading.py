@@ -11,6 +11,7 @@ serialised by SQLite's lock), or PostgreSQL through ``db_url``.
 """
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
@@ -317,6 +318,9 @@ def worker_main(root: str, pool: str = "pool") -> int:
     course = Course(Path(root))
     config = course.config()
     api = NbGraderAPI(config=config)
+    # nbgrader, nbconvert and SQLAlchemy, imported, are kept for good: frozen, the full garbage
+    # collections that grading's churn sets off no longer walk them
+    gc.freeze()
     with KernelPool() if pool == "pool" else nullcontext() as kernels:
         if kernels is not None:
             kernels.ready()  # warm while the first task is on its way; then after each task

@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import ctypes
 import errno
+import gc
 import json
 import os
 import select
@@ -363,6 +364,10 @@ def main(argv=None) -> int:
     if sys.path and os.path.abspath(sys.path[0]) == os.getcwd():
         del sys.path[0]  # as ipykernel_launcher does; the kernel puts '' back for its own folder
     _preload()
+    # What is preloaded lives as long as any kernel. Frozen, it is left out of every kernel's
+    # garbage collections: a full one walked its ~0.4 million objects (0.1 to 0.2 s, in most
+    # notebooks) and wrote to their pages, each then copied from the zygote's.
+    gc.freeze()
     _set_dumpable(0)
     return serve(args)
 

@@ -230,3 +230,35 @@ def test_clearing_spares_what_the_sandbox_mounts_below(tmp_path):
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == {"left": ["repo", "repo/venv", "repo/venv/python"],
                                          "mounted": "the environment"}
+
+
+COLLECT = textwrap.dedent("""
+    import gc, json, weakref
+    class Node:
+        pass
+    node = Node()
+    node.itself = node  # a cycle: only a garbage collection frees it
+    freed = weakref.ref(node)
+    del node
+    gc.collect()
+    print(json.dumps({'frozen': gc.get_freeze_count(), 'tracked': len(gc.get_objects()),
+                      'cycle_freed': freed() is None}))
+""")
+
+
+def test_forked_kernels_collect_their_garbage_but_never_walk_the_preloaded_objects(pool, tmp_path):
+    """The zygote freezes what it preloaded (torch, matplotlib, IPython): a kernel's full garbage
+    collections, which walked all of it in most notebooks, leave it out; a kernel's own cycles
+    are still collected."""
+    work, client = tmp_path / "work", tmp_path / "client"
+    work.mkdir()
+    client.mkdir()
+    kernel = _kernel(work, client)
+    try:
+        result = kernel.run(COLLECT)
+        assert result["error"] is None, result
+    finally:
+        kernel.close()
+    seen = json.loads(result["stdout"])
+    assert seen["cycle_freed"] is True
+    assert seen["frozen"] > 100_000 and seen["tracked"] < seen["frozen"] / 10, seen
