@@ -2,7 +2,8 @@
 
 The source notebook (lesson, reference solutions, all tests) runs in the same sandboxed kernel
 as the submissions, with the same grading seed; each test cell's probe report is kept. A run is
-cached under the course's private cache folder, keyed by the notebook's content and the seed.
+cached under the course's private cache folder, keyed by the notebook's content, the seed and
+the probe protocol's version.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import tempfile
 from pathlib import Path
 
 import nbformat
+from course_probe import PROTOCOL_VERSION
 
 from .reports import probe_reports
 
@@ -59,7 +61,7 @@ def reference_reports(course_root: Path, source_notebook: Path, seed: int, execu
     if not source_notebook.is_file():
         raise ReferenceError(f"no source notebook at {source_notebook}: cannot grade without the reference")
     content = source_notebook.read_bytes()
-    key = hashlib.sha256(content + f"|seed={seed}|".encode()).hexdigest()[:32]
+    key = hashlib.sha256(content + f"|seed={seed}|protocol={PROTOCOL_VERSION}|".encode()).hexdigest()[:32]
     cache = Path(course_root).resolve() / CACHE_DIR / "reference" / f"{key}.json"
     if cache.is_file():
         if cache not in _READ:

@@ -14,9 +14,37 @@ def _rule(expectation):
 
 
 def test_tensors_cross_as_dtype_shape_and_values():
-    data = cp.encode(torch.arange(6.0).reshape(2, 3))
-    assert data == {"__tensor__": {"dtype": "torch.float32", "shape": [2, 3], "values": [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]}}
+    data = json.loads(json.dumps(cp.encode(torch.arange(6.0).reshape(2, 3))))
+    assert {k: v for k, v in data["__tensor__"].items() if k != "float64"} == {"dtype": "torch.float32", "shape": [2, 3]}
+    assert cp._flatten_numbers(data) == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
+    assert cp.encode(torch.tensor([[1, 2]])) == {"__tensor__": {"dtype": "torch.int64", "shape": [1, 2], "values": [1, 2]}}
     assert json.loads(json.dumps(cp.encode(torch.fft.fft(torch.ones(4)))))["__tensor__"]["dtype"] == "torch.complex64"
+
+
+def test_floating_point_tensors_cross_exactly_with_nan_and_infinities():
+    for dtype in (torch.float16, torch.bfloat16, torch.float32, torch.float64):
+        tensor = torch.tensor([0.1, -0.0, 1e-30, float("nan"), float("inf"), -float("inf")]).to(dtype)
+        crossed = cp._flatten_numbers(json.loads(json.dumps(cp.encode(tensor))))
+        assert crossed[:3] == [float(v) for v in tensor[:3].tolist()] and math.copysign(1, crossed[1]) == -1
+        assert math.isnan(crossed[3]) and crossed[4:] == [math.inf, -math.inf]
+
+
+def test_tensor_equality_is_numeric_as_it_was_in_json():
+    rule = _rule(cp.equal("t", torch.tensor([0.0, float("nan"), 2.0]), "the same tensor"))
+    assert cp.decide(rule, cp.encode(torch.tensor([-0.0, -float("nan"), 2.0])), {})
+    assert not cp.decide(rule, cp.encode(torch.tensor([0.0, float("nan"), 2.5])), {})
+    assert not cp.decide(rule, cp.encode(torch.tensor([0.0, float("nan"), 2.0], dtype=torch.float64)), {})
+    assert not cp.decide(rule, cp.encode(torch.tensor([[0.0, float("nan"), 2.0]])), {})
+
+
+def test_forged_tensor_bytes_are_wrong_answers_never_errors():
+    rule = _rule(cp.close("t", torch.ones(2), "ones"))
+    good = cp.encode(torch.ones(2))["__tensor__"]
+    for forged in ("not base64!", "AAAA", good["float64"] + "AAAAAAAAAAA=", 7, None, [1.0, 1.0]):
+        value = {"__tensor__": {**good, "float64": forged}}
+        assert not cp.decide(rule, value, {}) and not cp.decide({**rule, "kind": "equal"}, value, {})
+    assert not cp.decide(rule, {"__tensor__": {**good, "shape": [3]}}, {})
+    assert not cp.decide(_rule(cp.band("t", None, "mean", 0, 2, "")), {"__tensor__": {**good, "shape": "x"}}, {})
 
 
 def test_unknown_objects_cannot_pose_as_values():
