@@ -16,19 +16,21 @@ import nbformat
 from nbformat.v4 import new_markdown_cell
 
 
-def _readable(path: Path) -> str | None:
-    """``None`` when the notebook reads and validates, else the reason it does not."""
+def _read(path: Path):
+    """``(notebook, None)`` when the file reads and validates, else ``(None, the reason)``."""
+    invalid: dict = {}
     try:
-        nb = nbformat.read(path, as_version=4)
-        nbformat.validate(nb)
+        nb = nbformat.read(path, as_version=4, capture_validation_error=invalid)
     except Exception as exc:  # noqa: BLE001 - any reason a file is not a notebook
-        return f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else 'unreadable'}"
-    return None
+        return None, f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else 'unreadable'}"
+    if "ValidationError" in invalid:
+        error = invalid["ValidationError"]
+        return None, f"{type(error).__name__}: {str(error).splitlines()[0][:200]}"
+    return nb, None
 
 
-def _drop_duplicate_cells(path: Path) -> list[str]:
+def _drop_duplicate_cells(nb) -> list[str]:
     """nbgrader rejects a notebook whose graded cells repeat an id: keep each id's first cell."""
-    nb = nbformat.read(path, as_version=4)
     seen, kept, dropped = set(), [], []
     for cell in nb.cells:
         grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
@@ -40,9 +42,7 @@ def _drop_duplicate_cells(path: Path) -> list[str]:
         kept.append(cell)
     if not dropped:
         return []
-    shutil.copy2(path, path.with_suffix(".ipynb.original"))
     nb.cells = kept
-    nbformat.write(nb, path)
     return [f"removed repeated copies of cells {', '.join(sorted(set(dropped)))}"]
 
 
@@ -51,13 +51,16 @@ def _role(cell) -> tuple:
     return tuple(meta.get(key) for key in ("grade", "solution", "locked", "points"))
 
 
-def _restore_locked_cells(path: Path, release_folder: Path) -> list[str]:
+def locked_cells(release_folder: Path, notebook: str) -> dict:
+    """The released notebook's locked cells (tests, setup), by grade id."""
+    released = nbformat.read(release_folder / f"{notebook}.ipynb", as_version=4)
+    return {cell.metadata.nbgrader["grade_id"]: cell for cell in released.cells
+            if cell.get("metadata", {}).get("nbgrader", {}).get("locked")}
+
+
+def _restore_locked_cells(nb, locked: dict) -> list[str]:
     """A locked cell (a test, the setup) whose type or metadata was changed makes nbgrader reject
     the whole notebook; put back the released cell, as nbgrader itself restores locked sources."""
-    released = nbformat.read(release_folder / path.name, as_version=4)
-    locked = {cell.metadata.nbgrader["grade_id"]: cell for cell in released.cells
-              if cell.get("metadata", {}).get("nbgrader", {}).get("locked")}
-    nb = nbformat.read(path, as_version=4)
     restored = []
     for index, cell in enumerate(nb.cells):
         grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
@@ -68,13 +71,12 @@ def _restore_locked_cells(path: Path, release_folder: Path) -> list[str]:
             restored.append(grade_id)
     if not restored:
         return []
-    shutil.copy2(path, path.with_suffix(".ipynb.original"))
-    nbformat.write(nb, path)
     return [f"restored the locked cells {', '.join(restored)}"]
 
 
-def intake_submission(folder: Path, expected: str, release_folder: Path) -> list[str]:
-    """Repair one student's submission folder for one chapter; return what was done."""
+def intake_submission(folder: Path, expected: str, release_folder: Path, locked: dict) -> list[str]:
+    """Repair one student's submission folder for one chapter (``locked``: the released
+    notebook's locked cells); return what was done."""
     notes = []
     target = folder / f"{expected}.ipynb"
     notebooks = sorted(folder.glob("*.ipynb"))
@@ -84,9 +86,13 @@ def intake_submission(folder: Path, expected: str, release_folder: Path) -> list
     if not target.exists():
         reason = "no notebook named " + target.name + " was submitted"
     else:
-        reason = _readable(target)
+        nb, reason = _read(target)
         if reason is None:
-            return notes + _drop_duplicate_cells(target) + _restore_locked_cells(target, release_folder)
+            repairs = _drop_duplicate_cells(nb) + _restore_locked_cells(nb, locked)
+            if repairs:
+                shutil.copy2(target, target.with_suffix(".ipynb.original"))
+                nbformat.write(nb, target)
+            return notes + repairs
     replace_with_release(folder, expected, release_folder, reason)
     notes.append(f"{target.name}: {reason}; graded as an empty submission")
     return notes
@@ -116,9 +122,10 @@ def replace_with_release(folder: Path, notebook: str, release_folder: Path, reas
 def intake(course_root: Path, chapter: str, notebook: str) -> dict[str, list[str]]:
     """Intake every submission of ``chapter``; ``{student: notes}`` for those that needed it."""
     released = Path(course_root) / "release" / chapter
+    locked = locked_cells(released, notebook)
     done = {}
     for folder in sorted(Path(course_root).glob(f"submitted/*/{chapter}")):
-        notes = intake_submission(folder, notebook, released)
+        notes = intake_submission(folder, notebook, released, locked)
         if notes:
             done[folder.parent.name] = notes
     return done
