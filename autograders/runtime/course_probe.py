@@ -147,7 +147,8 @@ def _encode_tensor(torch, tensor):
     if tensor.is_floating_point():
         # as bytes: exact, and read and written at C speed (a chapter's reports hold ~0.5 M
         # numbers, which as JSON numbers cost the kernel and the judge ~0.2 s per notebook)
-        values = torch.Tensor.numpy(torch.Tensor.to(flat, torch.float64)).astype("<f8", copy=False)
+        as_float64 = torch.Tensor.resolve_neg(torch.Tensor.to(flat, torch.float64))  # e.g. x.conj().imag
+        values = torch.Tensor.numpy(as_float64).astype("<f8", copy=False)
         return {"__tensor__": {"dtype": str(tensor.dtype), "shape": shape,
                                "float64": base64.b64encode(values.tobytes()).decode("ascii")}}
     if tensor.is_complex():

@@ -27,6 +27,8 @@ def test_floating_point_tensors_cross_exactly_with_nan_and_infinities():
         crossed = cp._flatten_numbers(json.loads(json.dumps(cp.encode(tensor))))
         assert crossed[:3] == [float(v) for v in tensor[:3].tolist()] and math.copysign(1, crossed[1]) == -1
         assert math.isnan(crossed[3]) and crossed[4:] == [math.inf, -math.inf]
+    negative_view = torch.tensor([1 + 2j, 3 - 4j], dtype=torch.complex128).conj().imag
+    assert cp._flatten_numbers(cp.encode(negative_view)) == [-2.0, 4.0]
 
 
 def test_tensor_equality_is_numeric_as_it_was_in_json():
