@@ -33,6 +33,9 @@ $(STAMP): requirements.txt
 	printf '%s\n%s\n' "$(CURDIR)" "$(CURDIR)/autograders/runtime" \
 	    > "$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/course-repository.pth"
 	$(BIN)/python -m autograders.sandbox install
+	@# the course's own modules, compiled once (Python may be told not to cache them): a launcher
+	@# per kernel, a worker per job and the sandbox's zygote all import them
+	$(BIN)/python -m compileall -q autograders course
 	@# Debian's packages, as root and only those missing: bubblewrap (the grader's sandbox), chromium (the browser test)
 	@missing=""; command -v bwrap >/dev/null || missing="bubblewrap"; [ -x /usr/bin/chromium ] || missing="$${missing:+$$missing }chromium"; \
 	if [ -n "$$missing" ]; then \

@@ -17,7 +17,7 @@ __all__ = ["KERNEL_NAME", "DISPLAY_NAME", "LAUNCHER", "REPO_ROOT", "RUNTIME_DIR"
 
 KERNEL_NAME = "course-sandbox"
 DISPLAY_NAME = "Python 3 (course sandbox)"
-LAUNCHER = os.path.join(os.path.dirname(os.path.realpath(__file__)), "launch.py")
+LAUNCHER = os.path.join(os.path.dirname(os.path.realpath(__file__)), "start.py")
 
 
 def kernel_json(python=None):

@@ -1,8 +1,9 @@
-#!/usr/bin/env python3
 """Kernel launcher of the ``course-sandbox`` kernelspec: runs ipykernel in a sandbox.
 
-    launch.py -f CONNECTION_FILE [ipykernel arguments...]
-    launch.py --pool FOLDER      (a kernel pool's sandbox: see pool.py and README.md)
+    start.py -f CONNECTION_FILE [ipykernel arguments...]
+    start.py --pool FOLDER      (a kernel pool's sandbox: see pool.py and README.md)
+
+(``start.py``, next to this file, runs ``main``.)
 
 Standard library only: it runs with the course environment's interpreter, before anything else.
 The kernel's working folder is the launcher's working directory (the notebook's folder).
@@ -503,7 +504,7 @@ def _parse_args(argv):
             extra.append(arg)
         i += 1
     if not connection_file:
-        raise SystemExit("usage: launch.py -f CONNECTION_FILE [ipykernel arguments...]")
+        raise SystemExit("usage: start.py -f CONNECTION_FILE [ipykernel arguments...]")
     return os.path.abspath(connection_file), extra
 
 
@@ -870,7 +871,7 @@ def main(argv=None):
     _end_with_parent()
     if argv[:1] == ["--pool"]:
         if len(argv) != 2:
-            raise SystemExit("usage: launch.py --pool FOLDER")
+            raise SystemExit("usage: start.py --pool FOLDER")
         return _launch(pool_dir=os.path.abspath(argv[1]))
     connection_file, extra = _parse_args(argv)
     if os.environ.get(POOL_ENV):
@@ -1239,7 +1240,3 @@ def _kernel_from_pool(pool_dir, connection_file, extra):
         _cleanup(job)
     relay.join(timeout=1)
     return _exit_code((reply or {}).get("exit", -signal.SIGKILL))
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -19,9 +19,9 @@ import sys
 import tempfile
 import time
 
+from . import LAUNCHER
 from .launch import POOL_ENV, POOL_SOCKET, pool_reply, pool_request, protections, workdir_mode
 
-LAUNCHER = os.path.join(os.path.dirname(os.path.realpath(__file__)), "launch.py")
 # A pool that never answered this many times in a row will not start here: each try costs
 # seconds, so kernels get sandboxes of their own without one more try per submission.
 MAX_FAILED_STARTS = 2

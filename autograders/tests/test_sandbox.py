@@ -31,7 +31,7 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from autograders.sandbox import install, launch, limits, protections  # noqa: E402
+from autograders.sandbox import LAUNCHER, install, launch, limits, protections  # noqa: E402
 from autograders.sandbox.pool import KernelPool  # noqa: E402
 from autograders.tests.kernel_client import Kernel  # noqa: E402
 
@@ -134,7 +134,7 @@ def test_install_is_idempotent_and_well_formed(tmp_path):
     spec = json.loads((Path(first) / "kernel.json").read_text())
     assert (Path(first) / "kernel.json").read_text() == before
     assert Path(first) == tmp_path / "share" / "jupyter" / "kernels" / "course-sandbox"
-    assert spec["argv"] == [sys.executable, str(REPO / "autograders" / "sandbox" / "launch.py"),
+    assert spec["argv"] == [sys.executable, str(REPO / "autograders" / "sandbox" / "start.py"),
                             "-f", "{connection_file}"]
     assert spec["interrupt_mode"] == "message"
     assert spec["language"] == "python"
@@ -232,7 +232,7 @@ def test_cannot_read_the_course_or_other_students(kernel, course_tree):
     course = course_tree["course"]
     secrets = [course / "source" / "ps1" / "ps1.ipynb", course / "gradebook.db",
                course / "autograders" / "judge.py", course_tree["bob"] / "ps1.ipynb",
-               REPO / "autograders" / "sandbox" / "launch.py", Path(__file__).resolve(),
+               REPO / "autograders" / "sandbox" / "launch.py", Path(LAUNCHER), Path(__file__).resolve(),
                REPO / ".git" / "HEAD", "/etc/shadow", "/root/.bashrc"]
     got = _outcomes(kernel, "open(path).read()", secrets)
     assert all(v in ("FileNotFoundError", "PermissionError") for v in got.values()), got
@@ -582,7 +582,7 @@ def _run_launcher(tmp_path, conn, cwd, extra_env=None):
     conn_file.write_text(json.dumps(conn))
     env = dict(os.environ)
     env.update(extra_env or {})
-    return subprocess.run([sys.executable, launch.__file__, "-f", str(conn_file)], cwd=cwd,
+    return subprocess.run([sys.executable, LAUNCHER, "-f", str(conn_file)], cwd=cwd,
                           env=env, capture_output=True, text=True, timeout=30)
 
 
@@ -596,6 +596,19 @@ def test_tcp_transport_is_refused(tmp_path):
     work.mkdir()
     proc = _run_launcher(tmp_path, {**CONN, "transport": "tcp", "ip": "127.0.0.1"}, work)
     assert proc.returncode == 2 and "transport = 'ipc'" in proc.stderr
+
+
+def test_a_submissions_own_launch_py_never_runs_as_the_launcher(tmp_path):
+    """The launcher runs in the submission's folder, outside the sandbox: a file there named like
+    one of its modules must not be imported in its place."""
+    _needs_bwrap()
+    work, ran = tmp_path / "work", tmp_path / "ran"
+    work.mkdir()
+    for name in ("launch.py", "json.py"):
+        (work / name).write_text(f"open({str(ran)!r}, 'a').write({name!r})\ndef main():\n    return 0\n")
+    proc = _run_launcher(tmp_path, {**CONN, "transport": "tcp", "ip": "127.0.0.1"}, work)
+    assert proc.returncode == 2 and "transport = 'ipc'" in proc.stderr
+    assert not ran.exists()
 
 
 @pytest.mark.parametrize("where", ["repo", "connection folder", "root", "usr"])
