@@ -233,6 +233,9 @@ def _close(student, reference, rtol, atol):
         if math.isnan(a) or math.isnan(b):
             if not (math.isnan(a) and math.isnan(b)):
                 return False
+        elif math.isinf(a) or math.isinf(b):
+            if a != b:  # an infinity is close to itself alone (the tolerance below is infinite)
+                return False
         elif not abs(a - b) <= atol + rtol * abs(b):
             return False
     return True

@@ -66,6 +66,10 @@ def test_close_checks_shape_dtype_kind_and_values():
     assert not cp.decide(rule, cp.encode(torch.ones(2, 2) * 1.01), {})
     assert not cp.decide(rule, cp.encode(torch.ones(2, 2, dtype=torch.complex64)), {})
     assert not cp.decide(rule, "garbage", {})
+    infinite = _rule(cp.close("y", torch.tensor([float("inf"), -float("inf"), 1.0]), "overflows"))
+    assert cp.decide(infinite, cp.encode(torch.tensor([float("inf"), -float("inf"), 1.0])), {})
+    assert not cp.decide(infinite, cp.encode(torch.tensor([-float("inf"), float("inf"), 1.0])), {})
+    assert not cp.decide(infinite, cp.encode(torch.tensor([1e30, -float("inf"), 1.0])), {})
 
 
 def test_band_statistics_are_computed_by_the_judge_from_raw_values():
