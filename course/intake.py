@@ -16,16 +16,20 @@ import nbformat
 from nbformat.v4 import new_markdown_cell
 
 
+def _reason(error: Exception) -> str:
+    text = str(error)
+    return f"{type(error).__name__}: {text.splitlines()[0][:200] if text else 'unreadable'}"
+
+
 def _read(path: Path):
     """``(notebook, None)`` when the file reads and validates, else ``(None, the reason)``."""
     invalid: dict = {}
     try:
         nb = nbformat.read(path, as_version=4, capture_validation_error=invalid)
     except Exception as exc:  # noqa: BLE001 - any reason a file is not a notebook
-        return None, f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else 'unreadable'}"
+        return None, _reason(exc)
     if "ValidationError" in invalid:
-        error = invalid["ValidationError"]
-        return None, f"{type(error).__name__}: {str(error).splitlines()[0][:200]}"
+        return None, _reason(invalid["ValidationError"])
     return nb, None
 
 
@@ -40,10 +44,8 @@ def _drop_duplicate_cells(nb) -> list[str]:
         if grade_id:
             seen.add(grade_id)
         kept.append(cell)
-    if not dropped:
-        return []
     nb.cells = kept
-    return [f"removed repeated copies of cells {', '.join(sorted(set(dropped)))}"]
+    return [f"removed repeated copies of cells {', '.join(sorted(set(dropped)))}"] if dropped else []
 
 
 def _role(cell) -> tuple:
@@ -69,9 +71,7 @@ def _restore_locked_cells(nb, locked: dict) -> list[str]:
                                      or _role(cell) != _role(original)):
             nb.cells[index] = nbformat.from_dict(original)
             restored.append(grade_id)
-    if not restored:
-        return []
-    return [f"restored the locked cells {', '.join(restored)}"]
+    return [f"restored the locked cells {', '.join(restored)}"] if restored else []
 
 
 def intake_submission(folder: Path, expected: str, release_folder: Path, locked: dict) -> list[str]:

@@ -77,6 +77,20 @@ def _kernel(folder, client):
     return Kernel(folder, ip=client / "kernel-ipc")
 
 
+def _printed_json(tmp_path, code):
+    """Run ``code`` in one kernel, in a folder of its own; what it printed, read as JSON."""
+    work, client = tmp_path / "work", tmp_path / "client"
+    work.mkdir()
+    client.mkdir()
+    kernel = _kernel(work, client)
+    try:
+        result = kernel.run(code)
+        assert result["error"] is None, result
+    finally:
+        kernel.close()
+    return json.loads(result["stdout"])
+
+
 def test_each_kernel_starts_clean(pool, tmp_path):
     first, second, client = tmp_path / "first", tmp_path / "second", tmp_path / "client"
     for folder in (first, second, client):
@@ -123,16 +137,7 @@ REACH_THE_ZYGOTE = textwrap.dedent("""
 
 
 def test_a_kernel_cannot_reach_its_zygote(pool, tmp_path):
-    work, client = tmp_path / "work", tmp_path / "client"
-    work.mkdir()
-    client.mkdir()
-    kernel = _kernel(work, client)
-    try:
-        result = kernel.run(REACH_THE_ZYGOTE.replace("POOL", repr(pool.folder)))
-        assert result["error"] is None, result
-    finally:
-        kernel.close()
-    outcomes = json.loads(result["stdout"])
+    outcomes = _printed_json(tmp_path, REACH_THE_ZYGOTE.replace("POOL", repr(pool.folder)))
     assert outcomes.pop("is_zygote") is True
     assert outcomes.pop("ptrace") is False
     assert set(outcomes.values()) <= {"PermissionError", "FileNotFoundError"}, outcomes
@@ -250,15 +255,6 @@ def test_forked_kernels_collect_their_garbage_but_never_walk_the_preloaded_objec
     """The zygote freezes what it preloaded (torch, matplotlib, IPython): a kernel's full garbage
     collections, which walked all of it in most notebooks, leave it out; a kernel's own cycles
     are still collected."""
-    work, client = tmp_path / "work", tmp_path / "client"
-    work.mkdir()
-    client.mkdir()
-    kernel = _kernel(work, client)
-    try:
-        result = kernel.run(COLLECT)
-        assert result["error"] is None, result
-    finally:
-        kernel.close()
-    seen = json.loads(result["stdout"])
+    seen = _printed_json(tmp_path, COLLECT)
     assert seen["cycle_freed"] is True
     assert seen["frozen"] > 100_000 and seen["tracked"] < seen["frozen"] / 10, seen
