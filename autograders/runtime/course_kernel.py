@@ -10,6 +10,9 @@ kernel (``autograders/tests/test_course_kernel.py`` compares the two); only this
   ``await`` or ``async`` cannot need one.
 * A failed cell's traceback is drawn twice, once for the output and once for the history's
   ``%notebook`` export, which nobody calls while grading: that copy is Python's plain traceback.
+* ipykernel flushes stdout and stderr three times per cell, and each flush hands two tasks to
+  the IOPub thread and waits for them, even with nothing to send: a flush with nothing written
+  returns at once (``GradingOutStream``, ``--IPKernelApp.outstream_class``).
 
 One difference is asked for by grading (``SandboxedExecute.draw_figures``, off by default):
 with ``--GradingKernel.draw_figures=False``, ``%matplotlib inline`` shows a figure as its
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import traceback
 
+from ipykernel.iostream import OutStream
 from ipykernel.ipkernel import IPythonKernel
 from ipykernel.zmqshell import ZMQInteractiveShell
 from IPython.core.inputtransformer2 import TransformerManager
@@ -39,6 +43,17 @@ class TransformOnce(TransformerManager):
         if self._last is None or self._last[0] != key:
             self._last = (key, super().transform_cell(cell))
         return self._last[1]
+
+
+class GradingOutStream(OutStream):
+    """ipykernel's stdout and stderr, whose flush returns at once when nothing was written since
+    the last one. What was written waits in ``_buffers`` until the IOPub thread takes it (one
+    buffer per parent message); every message to IOPub goes through that thread in order, so
+    what it is sending still reaches the client before the cell's idle status."""
+
+    def flush(self):
+        if self._buffers or self.echo is not None:
+            super().flush()
 
 
 class GradingShell(ZMQInteractiveShell):

@@ -80,10 +80,11 @@ POOL_KERNEL_DIR = "kernel"
 POOL_WORKDIR_INSIDE = "/run/submission"
 POOL_TIMEOUT_S = 30.0  # for the zygote to finish clearing up after the previous kernel
 FDS_PER_MESSAGE = 200  # Linux passes at most 253 per message; the zygote takes that many
-# Every grading kernel's options, however it starts: no history file, and the kernel that skips
-# the work grading never uses (autograders/runtime/course_kernel.py)
+# Every grading kernel's options, however it starts: no history file, and the kernel and streams
+# that skip the work grading never uses (autograders/runtime/course_kernel.py)
 KERNEL_OPTIONS = ("--HistoryManager.hist_file=:memory:",
-                  "--IPKernelApp.kernel_class=course_kernel.GradingKernel")
+                  "--IPKernelApp.kernel_class=course_kernel.GradingKernel",
+                  "--IPKernelApp.outstream_class=course_kernel.GradingOutStream")
 UID_RANGE_DEFAULT = (61000, 61063)
 PROBE_UID = 65534  # the unprivileged uid the probe uses; never one of the range
 LOCK_DIR_CANDIDATES = ("/run/course-sandbox",
@@ -498,7 +499,7 @@ def _parse_args(argv):
         if arg.startswith(("-f=", "--f=")):
             connection_file = arg.split("=", 1)[1]
         elif arg.startswith(("--HistoryManager.hist_file", "--IPKernelApp.connection_file",
-                             "--IPKernelApp.kernel_class")):
+                             "--IPKernelApp.kernel_class", "--IPKernelApp.outstream_class")):
             pass  # decided here
         else:
             extra.append(arg)

@@ -7,7 +7,7 @@ from contextlib import nullcontext
 
 import pytest
 
-from autograders.sandbox import protections
+from autograders.sandbox import KERNEL_NAME, protections
 from autograders.sandbox.pool import KernelPool
 from autograders.tests.kernel_client import Kernel
 
@@ -24,8 +24,14 @@ else:
     print('registered')"""
 
 # What the grading kernel does differently under the hood: each cell's transforms (run once,
-# not twice), whether it needs an event loop, and the history's copy of a traceback.
+# not twice), whether it needs an event loop, the history's copy of a traceback, and flushing
+# its output streams (at once when nothing is waiting).
 CELLS = [
+    "import sys, threading\nprint('out 1')\nprint('err 1', file=sys.stderr)\nsys.stdout.flush()\n"
+    "sys.stdout.flush()\nprint('out 2', end='')\nthread = threading.Thread(target=print, args=(' and a thread',))\n"
+    "thread.start()\nthread.join()",
+    "sys.stderr.write('no newline')",
+    "print('written before an error')\nraise KeyError('late')",
     "x = 6 * 7\nx",
     "listing = !echo from the shell\nprint(listing)",  # IPython syntax: a token transform
     "%%capture captured\nprint('captured, not shown')",
@@ -90,7 +96,7 @@ def test_grading_kernel_runs_cells_as_the_students_kernel(start, plain_outputs, 
     shouts = [output for cell, output in zip(CELLS, outputs) if "SHOUT(" in cell]
     assert [(output["stdout"], output["error"]) for output in shouts] == [
         ("registered\n", None), ("transformed\n", None), ("", ("NameError", "name 'SHOUT' is not defined"))]
-    assert [output["stdout"] for output in outputs[1:4]] == [
+    assert [output["stdout"] for output in outputs[4:7]] == [
         "['from the shell']\n", "", "captured, not shown\n"]
     awaited = [output for cell, output in zip(CELLS, outputs) if "async" in cell or "await" in cell]
     assert [awaited[0]["stdout"], awaited[2]["result"], awaited[3]["result"]] == \
@@ -98,3 +104,34 @@ def test_grading_kernel_runs_cells_as_the_students_kernel(start, plain_outputs, 
     doubled = [output for cell, output in zip(CELLS, outputs) if cell == "double 4"]
     assert doubled[0]["error"][0] == "SyntaxError" and doubled[1]["result"] == "8"
     assert outputs[-1]["result"].endswith("('ValueError', 'a bad value')]")
+    assert [(output["stdout"], output["stderr"]) for output in outputs[:3]] == [
+        ("out 1\nout 2 and a thread\n", "err 1\n"), ("", "no newline"), ("written before an error\n", "")]
+
+
+# Two tasks handed to the IOPub thread per flush, two flushes (stdout, stderr): a stock kernel
+# would count 4 here; each costs both threads a wake-up, three times per cell.
+COUNT_FLUSH_TASKS = """\
+import sys
+pub_thread, tasks = sys.stdout.pub_thread, []
+schedule = pub_thread.schedule
+pub_thread.schedule = lambda task: (tasks.append(task), schedule(task))[1]
+try:
+    sys.stdout.flush()
+    sys.stderr.flush()
+finally:
+    pub_thread.schedule = schedule
+print(len(tasks))"""
+
+
+@pytest.mark.parametrize("kernel_name", ["python3", KERNEL_NAME])
+def test_a_flush_with_nothing_written_wakes_no_thread_in_the_grading_kernel(kernel_name, tmp_path):
+    work, client = tmp_path / "work", tmp_path / "client"
+    work.mkdir()
+    client.mkdir()
+    kernel = Kernel(work, ip=client / "kernel-ipc", kernel_name=kernel_name,
+                    env={"IPYTHONDIR": str(client / "ipython")})
+    try:
+        tasks = int(kernel.run(COUNT_FLUSH_TASKS)["stdout"])
+    finally:
+        kernel.close()
+    assert tasks == (0 if kernel_name == KERNEL_NAME else 4)
