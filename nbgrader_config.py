@@ -38,6 +38,10 @@ c.SandboxedExecute.shutdown_kernel = "immediate"
 # 4 Axes>): drawing the lessons' figures to PNG cost about as much CPU as running every cell of
 # the notebooks, and no test reads a figure. True draws them.
 c.SandboxedExecute.draw_figures = False
+# A failing cell shows Python's own traceback, as a terminal prints it: IPython's default
+# ("Context") reads the source around every frame, about 40 ms of CPU for an error raised inside
+# a torch module (4 ms plain), and a graded class raises over a hundred.
+c.SandboxedExecute.traceback_mode = "Plain"
 _ours = {Execute: SandboxedExecute, CheckCellMetadata: CheckCellMetadataOnce}
 _pipeline = [_ours.get(step, step) for step in Autograde.class_traits()["autograde_preprocessors"].default()]
 _pipeline.insert(_pipeline.index(SandboxedExecute), ChooseProbeSeed)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+from nbconvert.filters.ansi import strip_ansi
 from nbformat.v4 import new_code_cell, new_notebook
 
 from autograders.execute import SandboxedExecute, text_size
@@ -52,3 +53,23 @@ def test_figures_are_drawn_only_when_asked(draw, tmp_path):
     else:
         assert shown[0].data == {"text/plain": "<Figure size 400x200 with 2 Axes>"}
     assert [o.text for o in executed.cells[2].outputs] == ["2 [4.0, 2.0]\n"]
+
+
+TRACEBACK_CELLS = ["import torch\n\nclass Unfinished(torch.nn.Module):\n"
+                   "    def forward(self, x):\n        raise NotImplementedError('write forward')",
+                   "Unfinished()(torch.zeros(1))"]
+
+
+@pytest.mark.skipif(protections()["bwrap_usable"] is not True, reason="needs the sandbox")
+@pytest.mark.parametrize("mode", ["Plain", "Context"])
+def test_a_failing_cell_shows_the_traceback_mode_asked_for(mode, tmp_path):
+    notebook = new_notebook(cells=[new_code_cell(source) for source in TRACEBACK_CELLS])
+    executed, _ = SandboxedExecute(traceback_mode=mode).preprocess(notebook, {"metadata": {"path": str(tmp_path)}})
+    [error] = executed.cells[1].outputs
+    assert (error.output_type, error.ename, error.evalue) == ("error", "NotImplementedError", "write forward")
+    shown = strip_ansi("\n".join(error.traceback))
+    # either way: where it was called in the notebook, and the line that raised
+    assert "Cell In[2], line 1" in shown and "Cell In[1], line 5" in shown
+    assert "raise NotImplementedError('write forward')" in shown
+    # the lines around it, only in IPython's Context mode
+    assert ("def forward(self, x):" in shown) == (mode == "Context")
