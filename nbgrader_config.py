@@ -6,10 +6,11 @@ feedback/, gradebook.db, exchange/) lives beside the sources and is never commit
 from pathlib import Path
 
 from nbgrader.converters import Autograde, GenerateFeedback
-from nbgrader.preprocessors import CheckCellMetadata, Execute, SaveAutoGrades
+from nbgrader.preprocessors import CheckCellMetadata, Execute, OverwriteCells, SaveAutoGrades
 
 from autograders.execute import SANDBOX_KERNEL, SandboxedExecute
 from autograders.feedback import HideHiddenTests
+from autograders.gradebook import OverwriteCellsPrefetched, SaveAutoGradesPrefetched
 from autograders.judge import ChooseProbeSeed, JudgeProbeReports
 from autograders.metadata import CheckCellMetadataOnce
 
@@ -29,7 +30,8 @@ c.Exchange.root = str(ROOT / "exchange")
 
 # Grading: execute in the sandbox, judge outside it (README, "How grading works").
 # SandboxedExecute replaces nbgrader's Execute, the judge decides every test cell between
-# execution and SaveAutoGrades, and the metadata check runs once per distinct metadata.
+# execution and SaveAutoGrades, the metadata check runs once per distinct metadata, and the
+# gradebook's steps read a notebook's rows at once instead of one query per cell.
 c.SandboxedExecute.kernel_name = SANDBOX_KERNEL
 c.SandboxedExecute.timeout = 60            # seconds per cell
 c.SandboxedExecute.notebook_timeout = 600  # seconds per notebook
@@ -42,10 +44,11 @@ c.SandboxedExecute.draw_figures = False
 # ("Context") reads the source around every frame, about 40 ms of CPU for an error raised inside
 # a torch module (4 ms plain), and a graded class raises over a hundred.
 c.SandboxedExecute.traceback_mode = "Plain"
-_ours = {Execute: SandboxedExecute, CheckCellMetadata: CheckCellMetadataOnce}
+_ours = {Execute: SandboxedExecute, CheckCellMetadata: CheckCellMetadataOnce,
+         SaveAutoGrades: SaveAutoGradesPrefetched, OverwriteCells: OverwriteCellsPrefetched}
 _pipeline = [_ours.get(step, step) for step in Autograde.class_traits()["autograde_preprocessors"].default()]
 _pipeline.insert(_pipeline.index(SandboxedExecute), ChooseProbeSeed)
-_pipeline.insert(_pipeline.index(SaveAutoGrades), JudgeProbeReports)
+_pipeline.insert(_pipeline.index(SaveAutoGradesPrefetched), JudgeProbeReports)
 c.Autograde.autograde_preprocessors = _pipeline
 c.Autograde.sanitize_preprocessors = [_ours.get(step, step)
                                       for step in Autograde.class_traits()["sanitize_preprocessors"].default()]

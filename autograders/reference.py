@@ -35,18 +35,23 @@ class ReferenceError(RuntimeError):
     """The reference solution cannot be observed: grading must stop (it fails closed)."""
 
 
+def course_secret(course_root: Path) -> Path:
+    """The course's grading secret (made on first use, readable by its owner alone)."""
+    secret_path = Path(course_root) / SECRET_FILE
+    if not secret_path.exists():
+        fd = os.open(secret_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
+    return secret_path
+
+
 def grading_seed(course_root: Path, assignment: str, notebook: str) -> int:
     """A seed students cannot know: a keyed hash of the assignment under the course's secret.
 
     The same submission always meets the same inputs (grading twice gives the same scores),
     and no two courses or assignments share inputs.
     """
-    secret_path = Path(course_root) / SECRET_FILE
-    if not secret_path.exists():
-        fd = os.open(secret_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_hex(32))
-    key = secret_path.read_text().strip().encode()
+    key = course_secret(course_root).read_text().strip().encode()
     digest = hmac.new(key, f"{assignment}/{notebook}".encode(), hashlib.sha256).digest()
     return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
 

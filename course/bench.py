@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import shutil
 import threading
 import time
 from pathlib import Path
@@ -12,6 +13,8 @@ from pathlib import Path
 import nbformat
 from rich.console import Console
 from rich.table import Table
+
+from autograders.reference import course_secret
 
 from . import operations
 from .classroom import RECIPES, load_chapter
@@ -69,6 +72,15 @@ def build_class(course: Course, chapters: list[str]) -> list[str]:
     return students
 
 
+def share_grading_secret(source: Course, target: Course) -> None:
+    """Give ``target`` the grading secret of ``source``: each submission then meets the same
+    hidden inputs in both, as it must for their scores to be comparable (a wrong answer can
+    pass for some inputs, such as a lazy layer that is right only when two widths drawn from
+    the seed are equal)."""
+    secret = course_secret(source.root)
+    shutil.copy2(secret, target.root / secret.name)
+
+
 def notebooks_of(course: Course) -> list[Path]:
     return sorted((course.root / "submitted").glob("*/*/*.ipynb"))
 
@@ -107,6 +119,7 @@ def run_bench(chapters: list[str] | None = None, jobs: int | None = None) -> dic
     jobs = jobs or os.cpu_count() or 1
     stock = Course.create(REPO / "bench" / "stock", chapters)
     ours = Course.create(REPO / "bench" / "course", chapters)
+    share_grading_secret(stock, ours)
     for course in (stock, ours):
         operations.generate(course)
         build_class(course, chapters)

@@ -1,0 +1,90 @@
+"""``NotebookGradebook`` answers each lookup nbgrader's preprocessors make with the very row that
+nbgrader's own query finds, and says what is missing as nbgrader does."""
+from __future__ import annotations
+
+import pytest
+from nbgrader.api import Gradebook, MissingEntry
+from sqlalchemy import event
+
+from autograders.gradebook import NotebookGradebook
+from course.pipeline import nbgrader_env
+
+ASSIGNMENT, NOTEBOOK, OTHER_NOTEBOOK = "ps1", "problems", "extra"
+STUDENTS = ("ada", "ben")
+# name -> kinds of cell nbgrader keeps for it (a cell both graded and answered is two rows)
+CELLS = {"code_answer": ("SolutionCell",), "test_answer": ("GradeCell",),
+         "written_answer": ("GradeCell", "SolutionCell"), "task": ("TaskCell",)}
+
+
+@pytest.fixture
+def db_url(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", nbgrader_env()["PATH"])  # a new gradebook runs alembic
+    url = f"sqlite:///{tmp_path / 'gradebook.db'}"
+    with Gradebook(url) as gb:
+        gb.add_assignment(ASSIGNMENT)
+        for student in STUDENTS:
+            gb.add_student(student)
+        for notebook in (NOTEBOOK, OTHER_NOTEBOOK):
+            gb.add_notebook(notebook, ASSIGNMENT)
+            for points, (name, kinds) in enumerate(CELLS.items(), start=1):
+                gb.add_source_cell(name, notebook, ASSIGNMENT, cell_type="code", locked=False,
+                                   source=f"# {name}", checksum=f"{notebook}-{name}")
+                for kind in kinds:
+                    if kind == "GradeCell":
+                        gb.add_grade_cell(name, notebook, ASSIGNMENT, max_score=points, cell_type="code")
+                    elif kind == "SolutionCell":
+                        gb.add_solution_cell(name, notebook, ASSIGNMENT)
+                    else:
+                        gb.add_task_cell(name, notebook, ASSIGNMENT, max_score=points, cell_type="markdown")
+        for student in STUDENTS:
+            gb.add_submission(ASSIGNMENT, student)
+    return url
+
+
+def _calls(notebook, student):
+    for name in [*CELLS, "not_a_cell"]:
+        yield "find_source_cell", (name, notebook, ASSIGNMENT)
+        yield "find_graded_cell", (name, notebook, ASSIGNMENT)
+        yield "find_grade", (name, notebook, ASSIGNMENT, student)
+        yield "find_comment", (name, notebook, ASSIGNMENT, student)
+
+
+def _answer(gradebook, lookup, args):
+    try:
+        row = getattr(gradebook, lookup)(*args)
+    except MissingEntry as missing:
+        return "missing", str(missing)
+    return type(row).__name__, row.id
+
+
+@pytest.mark.parametrize("student", [None, "ada"])
+def test_every_lookup_finds_the_row_nbgrader_finds(db_url, student):
+    calls = [(lookup, args) for notebook in (NOTEBOOK, OTHER_NOTEBOOK)
+             for other in STUDENTS for lookup, args in _calls(notebook, other)]
+    with Gradebook(db_url) as plain:
+        expected = [_answer(plain, lookup, args) for lookup, args in calls]
+    with NotebookGradebook(db_url, NOTEBOOK, ASSIGNMENT, student) as prefetched:
+        answers = [_answer(prefetched, lookup, args) for lookup, args in calls]
+    assert answers == expected
+    # the cases that matter are all there: each kind of row, and what is missing
+    assert {kind for kind, _ in expected} == {"SourceCell", "GradeCell", "TaskCell", "Grade", "Comment", "missing"}
+
+
+def test_finding_the_notebooks_rows_asks_the_database_nothing(db_url):
+    kinds_found = {"find_source_cell": {"SolutionCell", "GradeCell", "TaskCell"},
+                   "find_graded_cell": {"GradeCell", "TaskCell"}, "find_grade": {"GradeCell", "TaskCell"},
+                   "find_comment": {"SolutionCell", "TaskCell"}}
+    with NotebookGradebook(db_url, NOTEBOOK, ASSIGNMENT, "ada") as prefetched:
+        statements = []
+        event.listen(prefetched.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+        answers = [_answer(prefetched, lookup, args) for lookup, args in _calls(NOTEBOOK, "ada")
+                   if kinds_found[lookup] & set(CELLS.get(args[0], ()))]
+    assert len(answers) == 13 and "missing" not in {kind for kind, _ in answers}
+    assert statements == []
+
+
+def test_a_notebook_the_gradebook_lacks_leaves_every_lookup_to_nbgrader(db_url):
+    with NotebookGradebook(db_url, "no_such_notebook", ASSIGNMENT, "ada") as prefetched:
+        with pytest.raises(MissingEntry):
+            prefetched.find_grade("test_answer", "no_such_notebook", ASSIGNMENT, "ada")
+        assert prefetched.find_grade("test_answer", NOTEBOOK, ASSIGNMENT, "ada").cell.name == "test_answer"
