@@ -9,6 +9,9 @@ from sqlalchemy import event
 from autograders.gradebook import NotebookGradebook
 from course.pipeline import nbgrader_env
 
+# nbgrader's own add_submission warns that SQLAlchemy skips a cascade it does not need
+pytestmark = pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")
+
 ASSIGNMENT, NOTEBOOK, OTHER_NOTEBOOK = "ps1", "problems", "extra"
 STUDENTS = ("ada", "ben")
 # name -> kinds of cell nbgrader keeps for it (a cell both graded and answered is two rows)
