@@ -3,19 +3,32 @@
 A bank entry ``autograders/banks/<assignment>/<exercise>/<name>.py`` is the whole source of
 that exercise's answer cell. ``correct_*`` entries must get full marks everywhere; every other
 entry is a known-wrong answer that must lose points on its own exercise and on no other.
+
+``grade_bank`` grades the bank as a class, with one course's secret (one seed). ``sweep_seeds``
+judges each entry's own test cells for many seeds, in one process: a hidden input that lets a
+mistake through for some seeds would otherwise be found only by the luck of a course's secret.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
+import json
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from unittest import mock
 
+import course_probe
 import nbformat
 from nbgrader import utils
 
 from course import operations
 from course.pipeline import Course, source_notebook
+
+from .judge import judge_cell
+from .reports import is_test_cell
 
 BANKS = Path(__file__).resolve().parent / "banks"
 
@@ -121,6 +134,97 @@ def grade_bank(assignment: str, only: str | None = None, progress=None) -> BankR
     found = {student: problems(kind, exercise, graded[student], exercises) if student in graded else ["not graded"]
              for student, (kind, exercise) in kinds.items()}
     return BankResult(found, graded, course.root)
+
+
+def _run_cell(source: str, namespace: dict) -> str | None:
+    """Run a cell's code (IPython's magics and shell lines left out) in ``namespace``; the name
+    of the exception it raised, or None."""
+    code = "\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!")))
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        try:
+            exec(compile(code, "<cell>", "exec"), namespace)  # noqa: S102 - the course's own code
+        except BaseException as exc:  # noqa: BLE001 - an answer's error is part of its result
+            return type(exc).__name__
+        finally:
+            if "matplotlib.pyplot" in sys.modules:
+                sys.modules["matplotlib.pyplot"].close("all")
+    return None
+
+
+def _probe_of(cell, namespace: dict):
+    """The probe a test cell reports, or None when the cell fails before reporting."""
+    reported = []
+    with mock.patch.object(course_probe, "report", reported.append):
+        failed = _run_cell(cell.source, namespace)
+    return reported[0] if reported and not failed else None
+
+
+def _passes(probe, reference: dict) -> bool:
+    """The judge's verdict on ``probe``'s report, published as a grading kernel publishes it."""
+    if probe is None:
+        return False
+    published = json.dumps(course_probe.observe(probe))
+    cell = {"outputs": [{"output_type": "display_data", "data": {course_probe.MIME_TYPE: published}}]}
+    return judge_cell(cell, reference).passed
+
+
+def sweep_seeds(assignment: str, seeds: list[int]) -> dict[str, list[str]]:
+    """``{student_id: problems}`` for the reference and every bank entry, judged for each seed.
+    The reference must report cleanly in every test cell; a correct variant must pass every
+    test cell of its exercise, and a known-wrong answer fail at least one; and each test cell
+    must give an entry the same verdict for every seed, so that what a known answer scores
+    never depends on a course's secret.
+
+    Runs the source notebook, then each entry's answer and its exercise's test cells (in a copy
+    of the notebook's namespace, once per seed), in this process: they are the course's own
+    code, never a student's. Sets ``COURSE_PROBE_SEED`` while it runs.
+    """
+    source = nbformat.read(source_notebook(assignment), as_version=4)
+    exercises = list(answer_cells(source))
+    tests = {cell.metadata.nbgrader["grade_id"]: cell for cell in source.cells if is_test_cell(cell)}
+    namespace = {"__name__": "__main__"}
+    reference_probes = {}
+    for cell in source.cells:
+        if cell.cell_type == "code":
+            if is_test_cell(cell):
+                reference_probes[cell.metadata.nbgrader["grade_id"]] = _probe_of(cell, namespace)
+            else:
+                _run_cell(cell.source, namespace)
+    entries = bank_entries(assignment)
+    found: dict[str, list[str]] = {"reference": [], **{entry.student_id: [] for entry in entries}}
+    verdicts: dict[tuple[str, str], dict[bool, list[int]]] = {}
+    saved = os.environ.get("COURSE_PROBE_SEED")
+    try:
+        for seed in seeds:
+            os.environ["COURSE_PROBE_SEED"] = str(seed)
+            references = {}
+            for grade_id, probe in reference_probes.items():
+                references[grade_id] = course_probe.observe(probe) if probe else None
+                if probe is None or references[grade_id]["error"]:
+                    found["reference"].append(f"seed {seed}: {grade_id} does not report cleanly")
+            for entry in entries:
+                own = [g for g in tests if exercise_of(g, exercises) == entry.exercise and references[g]]
+                answered = dict(namespace)
+                _run_cell(entry.path.read_text(), answered)
+                passed = {g: _passes(_probe_of(tests[g], answered), references[g]) for g in own}
+                for grade_id, ok in passed.items():
+                    verdicts.setdefault((entry.student_id, grade_id), {}).setdefault(ok, []).append(seed)
+                if entry.correct and not all(passed.values()):
+                    failed = ", ".join(g for g, ok in passed.items() if not ok)
+                    found[entry.student_id].append(f"seed {seed}: a correct variant fails {failed}")
+                elif not entry.correct and all(passed.values()):
+                    found[entry.student_id].append(f"seed {seed}: this wrong answer keeps full marks on "
+                                                   f"{entry.exercise!r}")
+    finally:
+        if saved is None:
+            os.environ.pop("COURSE_PROBE_SEED", None)
+        else:
+            os.environ["COURSE_PROBE_SEED"] = saved
+    for (student, grade_id), by_verdict in verdicts.items():
+        if len(by_verdict) > 1:
+            found[student].append(f"{grade_id} passes it for seeds {by_verdict[True]} and fails it for "
+                                  f"seeds {by_verdict[False]}: its inputs must show the mistake whatever the seed")
+    return found
 
 
 def main(argv=None) -> int:

@@ -36,7 +36,7 @@ LOCAL_SEED = 20240601  # the seed used outside grading; grading chooses its own
 MAX_ELEMENTS = 200_000  # an observation is a summary, never a data set
 
 __all__ = [
-    "report", "equal", "close", "within", "band", "same_as", "matches", "raised", "seed",
+    "report", "observe", "equal", "close", "within", "band", "same_as", "matches", "raised", "seed",
     "encode", "decide", "MIME_TYPE",
 ]
 
@@ -309,8 +309,8 @@ def decide(rule, student_value, student_values):
 # Running a probe and publishing its report
 
 
-def _run(probe):
-    """Run the probe; return the envelope (plain data)."""
+def observe(probe):
+    """Run ``probe(seed())``; return its envelope (plain data), what ``report`` publishes."""
     envelope = {"protocol": PROTOCOL_VERSION, "expectations": [], "error": None}
     try:
         expectations = list(probe(seed()))
@@ -337,7 +337,7 @@ def _self_check(envelope):
 
 def report(probe):
     """Run ``probe(seed)`` and publish its observations (see the module's docstring)."""
-    envelope = _run(probe)
+    envelope = observe(probe)
     if os.environ.get("COURSE_PROBE_MODE") == "grade":
         from IPython.display import display
 

@@ -2,12 +2,13 @@
 answer loses points on its own exercise only, each correct variant keeps full marks."""
 from __future__ import annotations
 
+import random
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from rich.progress import Progress
 
-from autograders.bank import answer_cells, bank_entries, grade_bank
+from autograders.bank import answer_cells, bank_entries, grade_bank, sweep_seeds
 from course.pipeline import assignments, source_notebook
 
 import nbformat
@@ -42,3 +43,15 @@ def test_graders_decide_every_bank_entry_right(graded_banks, chapter):
     wrong = {student: found for student, found in result.problems.items() if found}
     assert not wrong, "\n".join(f"{student}: {'; '.join(found)}" for student, found in wrong.items())
     assert len(result.problems) == len(bank_entries(chapter)) + 2
+
+
+# Grading the bank above meets one seed, its scratch course's; these meet many more.
+SWEEP_SEEDS = random.Random(2026).sample(range(2**31 - 1), 16)
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_what_each_bank_entry_scores_is_the_same_for_every_seed(chapter):
+    found = sweep_seeds(chapter, SWEEP_SEEDS)
+    wrong = {student: problems for student, problems in found.items() if problems}
+    assert not wrong, "\n".join(f"{student}: {'; '.join(problems)}" for student, problems in wrong.items())
+    assert len(found) == len(bank_entries(chapter)) + 1

@@ -94,7 +94,7 @@ def test_a_probe_that_raises_reports_the_exception_type_only():
     def probe(seed):
         raise ZeroDivisionError("secret details")
 
-    envelope = cp._run(probe)
+    envelope = cp.observe(probe)
     assert envelope["error"] == "ZeroDivisionError" and "secret" not in json.dumps(envelope)
 
 
