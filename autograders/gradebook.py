@@ -2,9 +2,10 @@
 
 ``SaveAutoGrades`` and ``OverwriteCells`` look up every graded cell with a query of its own, a
 join of three to seven tables, which each gradebook they open (a new SQLAlchemy engine each time)
-compiles afresh: about a quarter of a grading worker's CPU. Their subclasses here do exactly what
-nbgrader's do, with a ``NotebookGradebook`` that reads the notebook's cells, and the student's
-grades and comments in it, with one query each, and answers those lookups from them.
+compiles afresh; with the rest of nbgrader's gradebook work, a third of a grading worker's CPU.
+Their subclasses here do exactly what nbgrader's do, with a ``NotebookGradebook`` that reads the
+notebook's cells, and the student's grades and comments in it, with one query each, and answers
+those lookups from them.
 """
 from __future__ import annotations
 
