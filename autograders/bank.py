@@ -136,19 +136,26 @@ def grade_bank(assignment: str, only: str | None = None, progress=None) -> BankR
     return BankResult(found, graded, course.root)
 
 
-def _run_cell(source: str, namespace: dict) -> str | None:
-    """Run a cell's code (IPython's magics and shell lines left out) in ``namespace``; the name
-    of the exception it raised, or None."""
+def run_cell_in_process(source: str, namespace: dict, filename: str = "<cell>") -> str | None:
+    """Run a code cell's code (IPython's magics and shell lines left out, its output discarded)
+    in ``namespace``, in this process; the name of the exception it raised, or None. For the
+    course's own code (the seed sweep) and for the benchmark's floor, never for a student's."""
     code = "\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!")))
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         try:
-            exec(compile(code, "<cell>", "exec"), namespace)  # noqa: S102 - the course's own code
+            exec(compile(code, filename, "exec"), namespace)  # noqa: S102 - see the docstring
         except BaseException as exc:  # noqa: BLE001 - an answer's error is part of its result
             return type(exc).__name__
-        finally:
-            if "matplotlib.pyplot" in sys.modules:
-                sys.modules["matplotlib.pyplot"].close("all")
     return None
+
+
+def _run_cell(source: str, namespace: dict) -> str | None:
+    """``run_cell_in_process``, then every figure closed: the sweep runs thousands of cells."""
+    try:
+        return run_cell_in_process(source, namespace)
+    finally:
+        if "matplotlib.pyplot" in sys.modules:
+            sys.modules["matplotlib.pyplot"].close("all")
 
 
 def _probe_of(cell, namespace: dict):
@@ -191,6 +198,7 @@ def sweep_seeds(assignment: str, seeds: list[int]) -> dict[str, list[str]]:
             else:
                 _run_cell(cell.source, namespace)
     entries = bank_entries(assignment)
+    answers = {entry: entry.path.read_text() for entry in entries}
     found: dict[str, list[str]] = {"reference": [], **{entry.student_id: [] for entry in entries}}
     verdicts: dict[tuple[str, str], dict[bool, list[int]]] = {}
     saved = os.environ.get("COURSE_PROBE_SEED")
@@ -205,7 +213,7 @@ def sweep_seeds(assignment: str, seeds: list[int]) -> dict[str, list[str]]:
             for entry in entries:
                 own = [g for g in tests if exercise_of(g, exercises) == entry.exercise and references[g]]
                 answered = dict(namespace)
-                _run_cell(entry.path.read_text(), answered)
+                _run_cell(answers[entry], answered)
                 passed = {g: _passes(_probe_of(tests[g], answered), references[g]) for g in own}
                 for grade_id, ok in passed.items():
                     verdicts.setdefault((entry.student_id, grade_id), {}).setdefault(ok, []).append(seed)

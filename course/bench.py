@@ -2,8 +2,6 @@
 parallel grading, in one run, and print the figures side by side (never a timed test)."""
 from __future__ import annotations
 
-import contextlib
-import io
 import os
 import shutil
 import threading
@@ -14,6 +12,7 @@ import nbformat
 from rich.console import Console
 from rich.table import Table
 
+from autograders.bank import run_cell_in_process
 from autograders.reference import course_secret
 
 from . import operations
@@ -102,12 +101,7 @@ def floor_seconds(notebooks: list[Path]) -> float:
             for cell in nbformat.read(path, as_version=4).cells:
                 if cell.cell_type != "code":
                     continue
-                code = "\n".join(line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!")))
-                with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-                    try:
-                        exec(compile(code, str(path), "exec"), namespace)
-                    except BaseException:  # noqa: BLE001 - a student's error is part of the work
-                        pass
+                run_cell_in_process(cell.source, namespace, str(path))  # an error is part of the work
         finally:
             os.chdir(cwd)
     os.environ.pop("COURSE_PROBE_MODE", None)
