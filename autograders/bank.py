@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
-import json
 import os
 import sys
 from dataclasses import dataclass
@@ -170,8 +169,8 @@ def _passes(probe, reference: dict) -> bool:
     """The judge's verdict on ``probe``'s report, published as a grading kernel publishes it."""
     if probe is None:
         return False
-    published = json.dumps(course_probe.observe(probe))
-    cell = {"outputs": [{"output_type": "display_data", "data": {course_probe.MIME_TYPE: published}}]}
+    data = course_probe.published(course_probe.observe(probe))
+    cell = {"outputs": [{"output_type": "display_data", "data": data}]}
     return judge_cell(cell, reference).passed
 
 

@@ -36,7 +36,7 @@ LOCAL_SEED = 20240601  # the seed used outside grading; grading chooses its own
 MAX_ELEMENTS = 200_000  # an observation is a summary, never a data set
 
 __all__ = [
-    "report", "observe", "equal", "close", "within", "band", "same_as", "matches", "raised", "seed",
+    "report", "observe", "published", "equal", "close", "within", "band", "same_as", "matches", "raised", "seed",
     "encode", "decide", "MIME_TYPE",
 ]
 
@@ -335,15 +335,20 @@ def _self_check(envelope):
             if not decide(e, e["value"], values)]
 
 
+def published(envelope):
+    """The display data a grading kernel publishes for ``envelope``. JSON text rather than a
+    JSON object: a report can hold thousands of numbers, which the grading process would
+    otherwise walk, one object each, at every step of its pipeline."""
+    return {MIME_TYPE: json.dumps(envelope)}
+
+
 def report(probe):
     """Run ``probe(seed)`` and publish its observations (see the module's docstring)."""
     envelope = observe(probe)
     if os.environ.get("COURSE_PROBE_MODE") == "grade":
         from IPython.display import display
 
-        # JSON text rather than a JSON object: a report can hold thousands of numbers, which
-        # the grading process would otherwise walk, one object each, at every step of its pipeline
-        display({MIME_TYPE: json.dumps(envelope)}, raw=True)
+        display(published(envelope), raw=True)
         print("not judged: the grader's judge must decide this test", file=sys.stderr)
         return
     failures = _self_check(envelope)
