@@ -6,18 +6,24 @@ import os
 import shutil
 import tempfile
 import time
+import uuid
 from queue import Empty
+
+import zmq
+import zmq.asyncio
 
 from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import ensure_async
-from nbclient.exceptions import CellTimeoutError, DeadKernelError
-from nbclient.util import run_sync
+from nbclient.client import timestamp
+from nbclient.exceptions import CellExecutionComplete, CellTimeoutError, DeadKernelError
+from nbclient.util import run_hook, run_sync
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, CaselessStrEnum, DottedObjectName, Integer, Type, Unicode
 
 SANDBOX_KERNEL = "course-sandbox"
+BATCH_FEATURE = "execute_cells"  # a grading kernel's (course_kernel.GradingKernel)
 
 
 def error_output(ename: str, message: str):
@@ -48,7 +54,9 @@ class ReadyKernelClient(AsyncKernelClient):
     answered ``kernel_info`` on the shell channel and its IOPub status for that request has
     arrived (proof that IOPub is connected). jupyter_client's own check then also waits for
     0.2 s of IOPub silence, a fixed cost per kernel that nbclient does not need: it only
-    reads the messages of the cell it runs."""
+    reads the messages of the cell it runs. It keeps the kernel's ``supported_features``."""
+
+    supported_features: tuple = ()
 
     async def wait_for_ready(self, timeout=None):
         deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
@@ -78,6 +86,7 @@ class ReadyKernelClient(AsyncKernelClient):
                 continue
             if msg["msg_type"] == "kernel_info_reply":
                 self._handle_kernel_info_reply(msg)
+                self.supported_features = tuple(msg["content"].get("supported_features") or ())
                 replied = True
             elif msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
                 idle = True
@@ -110,7 +119,13 @@ class SandboxedExecute(Execute):
     output a cell may produce (an output flood would otherwise grow the grading process); a
     kernel that dies (``os._exit``, a segfault, the memory limit) or hangs past its cell's time
     limit is restarted, the cells before it are replayed silently, and execution goes on with
-    the next cell (a cell whose kernel died gets one more try first). Each kernel gets a private folder for its connection file and IPC sockets.
+    the next cell (a cell whose kernel died gets one more try first). Each kernel gets a private
+    folder for its connection file and IPC sockets.
+
+    A grading kernel is sent all the notebook's code cells at once (``batch_cells``): it runs
+    them one after the other as nbclient's requests would, while the cells are read here one by
+    one, as nbclient reads them, with the same time limits. After a kernel restart, and with
+    another kernel, cells are sent one at a time as nbclient sends them.
     """
 
     kernel_name = Unicode(SANDBOX_KERNEL, help="The kernelspec that runs submissions.").tag(config=True)
@@ -120,6 +135,9 @@ class SandboxedExecute(Execute):
     draw_figures = Bool(False, help="Draw matplotlib figures into the graded notebook and its feedback. "
                         "Off, a figure shows as its one-line text: drawing costs more CPU than "
                         "running most lesson cells, and no test reads a figure.").tag(config=True)
+    batch_cells = Bool(True, help="Send a grading kernel every code cell in one request, rather than "
+                       "each cell once the last one is done: a round trip per cell costs the kernel "
+                       "and the grader about 4 ms of CPU, more than most lesson cells.").tag(config=True)
     traceback_mode = CaselessStrEnum(
         ("Plain", "Context", "Verbose", "Minimal"), "Plain",
         help="How a failing cell's traceback shows in the graded notebook and its feedback "
@@ -141,6 +159,10 @@ class SandboxedExecute(Execute):
         self._output_bytes: dict[int, int] = {}
         self._fatal_cells: set[int] = set()
         self._retried: set[int] = set()
+        self._batched: dict[int, str] = {}  # cell index -> message id, for cells sent and not yet read
+        self._early: dict[str, list] = {}  # message id of such a cell -> its messages that came early
+        self._early_bytes: dict[str, int] = {}
+        self._may_batch = self.batch_cells
         self._kernel_dir = tempfile.mkdtemp(prefix="course-kernel-")
         try:
             return super().preprocess(nb, resources, km)
@@ -219,6 +241,13 @@ class SandboxedExecute(Execute):
     def _restart_and_replay(self, failed_index):
         """Start a fresh kernel and rerun the cells before ``failed_index`` that did not kill it."""
         self._restarts += 1
+        # From now on one cell at a time: a kernel that dies while a batch runs may take the last
+        # messages of the cells it finished with it, so that which cell killed it is known only
+        # when each cell runs alone.
+        self._may_batch = False
+        self._batched.clear()
+        self._early.clear()
+        self._early_bytes.clear()
         if self._restarts > self.max_kernel_restarts:
             return
         self.log.warning("Restarting the kernel after cell %d", failed_index)
@@ -235,6 +264,116 @@ class SandboxedExecute(Execute):
                 except Exception:  # noqa: BLE001 - as in preprocess_cell
                     self._fatal_cells.add(index)
                     return self._restart_and_replay(failed_index)
+
+    def _runs(self, cell) -> bool:
+        """Whether nbclient would send this cell to the kernel."""
+        return (cell.cell_type == "code" and bool(cell.source.strip())
+                and self.skip_cells_with_tag not in cell.metadata.get("tags", []))
+
+    def _batching(self, store_history: bool) -> bool:
+        return (self._may_batch and store_history and not self.coalesce_streams
+                and BATCH_FEATURE in getattr(self.kc, "supported_features", ()))
+
+    async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
+        """nbclient's ``async_execute_cell``, for a cell sent in a batch (the first cell of a
+        batch sends it: this cell and every code cell after it)."""
+        if not self._batching(store_history):
+            return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
+        await run_hook(self.on_cell_start, cell=cell, cell_index=cell_index)
+        if not self._runs(cell):
+            return cell
+        if self.record_timing:
+            cell["metadata"]["execution"] = {}
+        await run_hook(self.on_cell_execute, cell=cell, cell_index=cell_index)
+        msg_id = self._batched.pop(cell_index, None) or self._send_batch(cell_index)
+        await run_hook(self.on_cell_complete, cell=cell, cell_index=cell_index)
+        self.code_cells_executed += 1
+        cell.outputs = []
+        self.clear_before_next_output = False
+        reply = await self._read_cell(msg_id, cell, cell_index, self._get_timeout(cell))
+        if execution_count:
+            cell["execution_count"] = execution_count
+        await run_hook(self.on_cell_executed, cell=cell, cell_index=cell_index, execute_reply=reply)
+        await self._check_raise_for_error(cell, cell_index, reply)
+        self.nb["cells"][cell_index] = cell
+        return cell
+
+    execute_cell = run_sync(async_execute_cell)
+
+    def _send_batch(self, first: int) -> str:
+        """Send cell ``first`` and every code cell after it to the kernel; the message id of ``first``."""
+        batch = uuid.uuid4().hex
+        cells = []
+        for index in range(first, len(self.nb.cells)):
+            cell = self.nb.cells[index]
+            if index == first or self._runs(cell):
+                self._batched[index] = f"{batch}-{index}"
+                self._early[self._batched[index]] = []
+                cells.append({"msg_id": self._batched[index], "code": cell.source})
+        self.kc.shell_channel.send(self.kc.session.msg("execute_cells_request", {"cells": cells}))
+        return self._batched.pop(first)
+
+    async def _read_cell(self, msg_id, cell, cell_index, timeout):
+        """The outputs and the reply of one cell of a batch, read as nbclient reads a cell's: the
+        reply on the shell channel within ``timeout`` (else the kernel is interrupted and the
+        reply is ``error_on_timeout``), then the rest of its outputs up to its idle status on
+        IOPub within ``iopub_timeout``; the kernel's death ends the wait within a second."""
+        shell, iopub = self.kc.shell_channel, self.kc.iopub_channel
+        poller = zmq.asyncio.Poller()
+        poller.register(shell.socket, zmq.POLLIN)
+        poller.register(iopub.socket, zmq.POLLIN)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        reply, idle = None, False
+        arrived = self._early.pop(msg_id, [])
+        while True:
+            for channel, msg in arrived:
+                parent = msg["parent_header"].get("msg_id")
+                if parent != msg_id:
+                    self._keep_early(parent, channel, msg)
+                elif channel is shell:
+                    if reply is None and msg["msg_type"] == "execute_reply":
+                        reply, deadline = msg, time.monotonic() + self.iopub_timeout
+                        cell["execution_count"] = msg["content"].get("execution_count")  # no execute_input said it
+                        if self.record_timing:
+                            cell["metadata"]["execution"]["shell.execute_reply"] = timestamp(msg)
+                else:
+                    try:
+                        self.process_message(msg, cell, cell_index)
+                    except CellExecutionComplete:
+                        idle = True
+            if reply is not None and idle:
+                return reply
+            if deadline is not None and time.monotonic() >= deadline:
+                await self._async_check_alive()
+                if reply is not None:
+                    raise CellTimeoutError.error_from_timeout_and_cell(
+                        "Timeout waiting for IOPub output", self.iopub_timeout, cell)
+                reply = await self._async_handle_timeout(timeout, cell)
+                if reply is None:  # no error_on_timeout configured: the kernel's own reply follows
+                    deadline = time.monotonic() + timeout
+                else:
+                    reply["parent_header"] = {"msg_id": msg_id}
+                    deadline = time.monotonic() + self.iopub_timeout
+            left = 1.0 if deadline is None else min(1.0, deadline - time.monotonic())
+            ready = dict(await poller.poll(max(0.0, left) * 1000))
+            if not ready:
+                await self._async_check_alive()
+            arrived = [(channel, await channel.get_msg(timeout=0)) for channel in (iopub, shell)
+                       if channel.socket in ready]
+
+    def _keep_early(self, msg_id, channel, msg):
+        """Keep a message of a later cell of the batch (the kernel runs ahead of the reading) for
+        when that cell is read. What a cell shows is kept up to its output limit: the kernel knows
+        every cell's message id, and a student's code could send any number of messages for one."""
+        kept = self._early.get(msg_id)
+        if kept is None:
+            return  # a cell given up already, or none of this batch
+        if msg["msg_type"] not in ("status", "execute_reply"):
+            size = text_size(msg.get("content", {}))
+            if self._early_bytes.get(msg_id, 0) + size > self.max_output_bytes:
+                return
+            self._early_bytes[msg_id] = self._early_bytes.get(msg_id, 0) + size
+        kept.append((channel, msg))
 
     def output(self, outs, msg, display_id, cell_index):
         size = text_size(msg.get("content", {}))

@@ -14,6 +14,13 @@ kernel (``autograders/tests/test_course_kernel.py`` compares the two); only this
   the IOPub thread and waits for them, even with nothing to send: a flush with nothing written
   returns at once (``GradingOutStream``, ``--IPKernelApp.outstream_class``).
 
+A grading kernel also runs a whole batch of cells on one request (``execute_cells_request``,
+announced as the ``execute_cells`` feature of its ``kernel_info``): each cell runs exactly as its
+own ``execute_request`` would, its outputs and reply carrying its own message id, but without a
+round trip to the grader between two cells, and without the busy status and ``execute_input``
+echo, which nobody reads while grading. Each cell ends with its reply on the shell channel and
+an idle status on IOPub (``SandboxedExecute`` reads them).
+
 One difference is asked for by grading (``SandboxedExecute.draw_figures``, off by default):
 with ``--GradingKernel.draw_figures=False``, ``%matplotlib inline`` shows a figure as its
 one-line text (``<Figure size 640x480 with 1 Axes>``), as a terminal does, instead of drawing it
@@ -74,9 +81,38 @@ class GradingShell(ZMQInteractiveShell):
 class GradingKernel(IPythonKernel):
     shell_class = Type(GradingShell)
     draw_figures = Bool(True, help="Draw each figure the inline backend shows.").tag(config=True)
+    msg_types = [*IPythonKernel.msg_types, "execute_cells_request"]
+    _echo_input = True
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         if not self.draw_figures:
             # read by InlineBackend when a cell first says %matplotlib inline
             self.shell.config.InlineBackend.figure_formats = set()
+
+    @property
+    def kernel_info(self):
+        info = super().kernel_info
+        info["supported_features"] = [*info["supported_features"], "execute_cells"]
+        return info
+
+    async def execute_cells_request(self, stream, ident, parent):
+        """Run ``parent["content"]["cells"]`` (each ``{"msg_id", "code"}``) in order, each as an
+        ``execute_request`` of that id that does not stop on error would run."""
+        self._echo_input = False
+        try:
+            for cell in parent["content"]["cells"]:
+                request = {**parent, "msg_id": cell["msg_id"], "msg_type": "execute_request",
+                           "header": {**parent["header"], "msg_id": cell["msg_id"], "msg_type": "execute_request"},
+                           "content": {"code": cell["code"], "silent": False, "store_history": True,
+                                       "user_expressions": {}, "allow_stdin": False, "stop_on_error": False}}
+                self.set_parent(ident, request, "shell")
+                await self.execute_request(stream, ident, request)
+                self._publish_status("idle", "shell")
+        finally:
+            self._echo_input = True
+            self.set_parent(ident, parent, "shell")
+
+    def _publish_execute_input(self, code, parent, execution_count):
+        if self._echo_input:
+            super()._publish_execute_input(code, parent, execution_count)

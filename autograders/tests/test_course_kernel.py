@@ -1,6 +1,7 @@
 """The grading kernel (``autograders/runtime/course_kernel.py``) runs every cell as a student's own
 kernel does: the same cells, run in a plain ipykernel and in grading's sandboxed kernels (forked
-by a kernel pool, and in a sandbox of their own), give the same outputs, cell by cell."""
+by a kernel pool, and in a sandbox of their own, one request per cell or all in one batch), give
+the same outputs, cell by cell."""
 from __future__ import annotations
 
 from contextlib import nullcontext
@@ -59,8 +60,8 @@ CELLS = [
 ]
 
 
-def _run_all(kernel: Kernel) -> list[dict]:
-    return [kernel.run(cell) for cell in CELLS]
+def _run_all(kernel: Kernel, batch: bool = False) -> list[dict]:
+    return kernel.run_batch(CELLS) if batch else [kernel.run(cell) for cell in CELLS]
 
 
 @pytest.fixture(scope="module")
@@ -76,8 +77,8 @@ def plain_outputs(tmp_path_factory):
         kernel.close()
 
 
-@pytest.mark.parametrize("start", ["own sandbox", "from the pool"])
-def test_grading_kernel_runs_cells_as_the_students_kernel(start, plain_outputs, tmp_path):
+@pytest.mark.parametrize("start, batch", [("own sandbox", False), ("from the pool", False), ("from the pool", True)])
+def test_grading_kernel_runs_cells_as_the_students_kernel(start, batch, plain_outputs, tmp_path):
     with KernelPool() if start == "from the pool" else nullcontext() as pool:
         assert pool is None or pool.ready()
         work, client = tmp_path / "work", tmp_path / "client"
@@ -86,7 +87,7 @@ def test_grading_kernel_runs_cells_as_the_students_kernel(start, plain_outputs, 
         kernel = Kernel(work, ip=client / "kernel-ipc")
         try:
             assert kernel.value("type(get_ipython()).__name__") == "GradingShell"
-            outputs = _run_all(kernel)
+            outputs = _run_all(kernel, batch)
         finally:
             kernel.close()
         assert pool is None or (pool.ready() and pool.kernels_served == 1)  # forked by the pool
