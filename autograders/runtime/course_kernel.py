@@ -34,7 +34,7 @@ from ipykernel.iostream import OutStream
 from ipykernel.ipkernel import IPythonKernel
 from ipykernel.zmqshell import ZMQInteractiveShell
 from IPython.core.inputtransformer2 import TransformerManager
-from traitlets import Bool, Instance, Type
+from traitlets import Bool, Float, Instance, Type
 
 
 class TransformOnce(TransformerManager):
@@ -82,6 +82,10 @@ class GradingKernel(IPythonKernel):
     shell_class = Type(GradingShell)
     draw_figures = Bool(True, help="Draw each figure the inline backend shows.").tag(config=True)
     msg_types = [*IPythonKernel.msg_types, "execute_cells_request"]
+    # ipykernel sleeps 0.5 ms after each cell, before its reply, so that its outputs on IOPub
+    # are likelier to reach a client before the reply on the shell channel; every reader of a
+    # grading kernel waits for the cell's idle status on IOPub instead, as nbclient does
+    _execute_sleep = Float(0.0).tag(config=True)
     _echo_input = True
 
     def __init__(self, **kwargs):
