@@ -5,9 +5,11 @@ join of three to seven tables, which each gradebook they open (a new SQLAlchemy 
 compiles afresh; with the rest of nbgrader's gradebook work, a third of a grading worker's CPU.
 Their subclasses here do exactly what nbgrader's do, with a ``NotebookGradebook`` that reads the
 notebook's cells, and the student's grades and comments in it, with one query each, and answers
-those lookups from them.
+those lookups from them; ``SaveAutoGrades``'s one commit per graded cell becomes one per notebook.
 """
 from __future__ import annotations
+
+from contextlib import contextmanager
 
 from nbgrader.api import BaseCell, Comment, Grade, Gradebook, MissingEntry, SourceCell
 from nbgrader.preprocessors import NbGraderPreprocessor, OverwriteCells, SaveAutoGrades
@@ -47,6 +49,19 @@ class NotebookGradebook(Gradebook):
                          .filter(kind.notebook_id == submitted.id))
                 rows.update({(cell_type, name): row for row, cell_type, name in query})
 
+    @contextmanager
+    def one_transaction(self):
+        """Inside, nbgrader's commits only send what changed to the database, and all of it is
+        committed once at the end, or not at all when an error ends it. nbgrader's preprocessors
+        commit after each cell they grade, and each commit of SQLite's waits for the disk."""
+        session = self.db.registry()
+        session.commit = session.flush
+        try:
+            yield
+        finally:
+            del session.commit
+        self.db.commit()
+
     @staticmethod
     def _lookup(rows, kinds, name):
         return next((rows[(kind, name)] for kind in kinds if (kind, name) in rows), None)
@@ -72,14 +87,14 @@ class NotebookGradebook(Gradebook):
 
 class SaveAutoGradesPrefetched(SaveAutoGrades):
     """nbgrader's ``SaveAutoGrades``, with a gradebook that has read the submission's grades and
-    comments at once."""
+    comments at once, and that saves them in one transaction: the notebook's grades all, or none."""
 
     def preprocess(self, nb, resources):
         info = resources["nbgrader"]
         self.notebook_id, self.assignment_id = info["notebook"], info["assignment"]
         self.student_id, self.db_url = info["student"], info["db_url"]
         self.gradebook = NotebookGradebook(self.db_url, self.notebook_id, self.assignment_id, self.student_id)
-        with self.gradebook:
+        with self.gradebook, self.gradebook.one_transaction():
             return NbGraderPreprocessor.preprocess(self, nb, resources)
 
 

@@ -91,3 +91,29 @@ def test_a_notebook_the_gradebook_lacks_leaves_every_lookup_to_nbgrader(db_url):
         with pytest.raises(MissingEntry):
             prefetched.find_grade("test_answer", "no_such_notebook", ASSIGNMENT, "ada")
         assert prefetched.find_grade("test_answer", NOTEBOOK, ASSIGNMENT, "ada").cell.name == "test_answer"
+
+
+def _auto_scores(db_url, student):
+    with Gradebook(db_url) as plain:
+        return {name: plain.find_grade(name, NOTEBOOK, ASSIGNMENT, student).auto_score
+                for name in ("test_answer", "written_answer")}
+
+
+def test_a_notebooks_grades_are_saved_in_one_transaction_all_or_none(db_url):
+    commits = []
+    with NotebookGradebook(db_url, NOTEBOOK, ASSIGNMENT, "ada") as gradebook:
+        event.listen(gradebook.engine, "commit", lambda connection: commits.append(connection))
+        with gradebook.one_transaction():
+            for points, name in enumerate(("test_answer", "written_answer"), start=1):
+                gradebook.find_grade(name, NOTEBOOK, ASSIGNMENT, "ada").auto_score = points
+                gradebook.db.commit()  # as nbgrader's SaveAutoGrades does after each cell
+            assert _auto_scores(db_url, "ada") == {"test_answer": None, "written_answer": None}
+    assert len(commits) == 1
+    assert _auto_scores(db_url, "ada") == {"test_answer": 1, "written_answer": 2}
+
+    with pytest.raises(RuntimeError), NotebookGradebook(db_url, NOTEBOOK, ASSIGNMENT, "ada") as gradebook:
+        with gradebook.one_transaction():
+            gradebook.find_grade("test_answer", NOTEBOOK, ASSIGNMENT, "ada").auto_score = 0
+            gradebook.db.commit()
+            raise RuntimeError("the grader failed part-way through the notebook")
+    assert _auto_scores(db_url, "ada") == {"test_answer": 1, "written_answer": 2}
