@@ -106,12 +106,15 @@ class GradingKernel(IPythonKernel):
         self._echo_input = False
         try:
             for cell in parent["content"]["cells"]:
-                request = {**parent, "msg_id": cell["msg_id"], "msg_type": "execute_request",
-                           "header": {**parent["header"], "msg_id": cell["msg_id"], "msg_type": "execute_request"},
-                           "content": {"code": cell["code"], "silent": False, "store_history": True,
-                                       "user_expressions": {}, "allow_stdin": False, "stop_on_error": False}}
-                self.set_parent(ident, request, "shell")
-                await self.execute_request(stream, ident, request)
+                try:
+                    request = {**parent, "msg_id": cell["msg_id"], "msg_type": "execute_request",
+                               "header": {**parent["header"], "msg_id": cell["msg_id"], "msg_type": "execute_request"},
+                               "content": {"code": cell["code"], "silent": False, "store_history": True,
+                                           "user_expressions": {}, "allow_stdin": False, "stop_on_error": False}}
+                    self.set_parent(ident, request, "shell")
+                    await self.execute_request(stream, ident, request)
+                except KeyboardInterrupt:
+                    pass  # meant for a cell that ended as its time ran out (a running cell shows its own)
                 self._publish_status("idle", "shell")
         finally:
             self._echo_input = True

@@ -5,6 +5,7 @@ the same outputs, cell by cell."""
 from __future__ import annotations
 
 from contextlib import nullcontext
+from queue import Empty
 
 import pytest
 
@@ -136,3 +137,38 @@ def test_a_flush_with_nothing_written_wakes_no_thread_in_the_grading_kernel(kern
     finally:
         kernel.close()
     assert tasks == (0 if kernel_name == KERNEL_NAME else 4)
+
+
+# An interrupt sent as a cell's time ran out can land after that cell ended, while the kernel
+# sends its reply: this cell stands for it.
+INTERRUPTED_WHILE_REPLYING = """\
+kernel = get_ipython().kernel
+send = kernel.session.send
+
+def interrupted_reply(stream, msg_or_type, *args, **kwargs):
+    if msg_or_type == "execute_reply":
+        kernel.session.send = send
+        raise KeyboardInterrupt
+    return send(stream, msg_or_type, *args, **kwargs)
+
+kernel.session.send = interrupted_reply"""
+
+
+def test_an_interrupt_between_two_cells_of_a_batch_ends_neither_the_batch_nor_the_next_cell(tmp_path):
+    with KernelPool() as pool:
+        assert pool.ready()
+        work, client = tmp_path / "work", tmp_path / "client"
+        work.mkdir()
+        client.mkdir()
+        kernel = Kernel(work, ip=client / "kernel-ipc")
+        try:
+            first, second = kernel.run_batch([INTERRUPTED_WHILE_REPLYING, "print('the next cell ran')"],
+                                             replies=False)
+            replies = [kernel.kc.get_shell_msg(timeout=10)["content"]]
+            with pytest.raises(Empty):  # the first cell's reply was the one interrupted
+                replies.append(kernel.kc.get_shell_msg(timeout=0.5))
+        finally:
+            kernel.close()
+    assert first["error"] is None
+    assert (second["stdout"], second["error"]) == ("the next cell ran\n", None)
+    assert [(reply["status"], reply["execution_count"]) for reply in replies] == [("ok", 2)]
