@@ -358,8 +358,19 @@ class SandboxedExecute(Execute):
             ready = dict(await poller.poll(max(0.0, left) * 1000))
             if not ready:
                 await self._async_check_alive()
-            arrived = [(channel, await channel.get_msg(timeout=0)) for channel in (iopub, shell)
-                       if channel.socket in ready]
+            arrived = [(channel, msg) for channel in (iopub, shell) if channel.socket in ready
+                       for msg in self._waiting_messages(channel)]
+
+    def _waiting_messages(self, channel):
+        """Every message the channel holds now, read without waiting (and without an asyncio
+        future per message, which cost more than decoding one)."""
+        socket = zmq.Socket.shadow(channel.socket.underlying)
+        while True:
+            try:
+                parts = socket.recv_multipart(zmq.NOBLOCK)
+            except zmq.Again:
+                return
+            yield self.kc.session.deserialize(self.kc.session.feed_identities(parts)[1])
 
     def _keep_early(self, msg_id, channel, msg):
         """Keep a message of a later cell of the batch (the kernel runs ahead of the reading) for
