@@ -10,13 +10,12 @@ import uuid
 from queue import Empty
 
 import zmq
-import zmq.asyncio
 
 from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import ensure_async
 from nbclient.client import timestamp
-from nbclient.exceptions import CellExecutionComplete, CellTimeoutError, DeadKernelError
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbclient.util import run_hook, run_sync
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
@@ -24,6 +23,10 @@ from traitlets import Bool, CaselessStrEnum, DottedObjectName, Integer, Type, Un
 
 SANDBOX_KERNEL = "course-sandbox"
 BATCH_FEATURE = "execute_cells"  # a grading kernel's (course_kernel.GradingKernel)
+# A kernel runs a batch without waiting for the grader to read it, and ZMQ drops IOPub messages
+# once a thousand wait at either end; at a few messages a cell, a batch stays well under that.
+# The next batch goes once this one is read.
+BATCH_CELLS = 50
 
 
 def error_output(ename: str, message: str):
@@ -122,7 +125,7 @@ class SandboxedExecute(Execute):
     the next cell (a cell whose kernel died gets one more try first). Each kernel gets a private
     folder for its connection file and IPC sockets.
 
-    A grading kernel is sent all the notebook's code cells at once (``batch_cells``): it runs
+    A grading kernel is sent the notebook's code cells in batches (``batch_cells``): it runs
     them one after the other as nbclient's requests would, while the cells are read here one by
     one, as nbclient reads them, with the same time limits. After a kernel restart, and with
     another kernel, cells are sent one at a time as nbclient sends them.
@@ -135,9 +138,9 @@ class SandboxedExecute(Execute):
     draw_figures = Bool(False, help="Draw matplotlib figures into the graded notebook and its feedback. "
                         "Off, a figure shows as its one-line text: drawing costs more CPU than "
                         "running most lesson cells, and no test reads a figure.").tag(config=True)
-    batch_cells = Bool(True, help="Send a grading kernel every code cell in one request, rather than "
-                       "each cell once the last one is done: a round trip per cell costs the kernel "
-                       "and the grader about 4 ms of CPU, more than most lesson cells.").tag(config=True)
+    batch_cells = Bool(True, help="Send a grading kernel the code cells in batches of up to 50, rather "
+                       "than each cell once the last one is done: a round trip per cell costs the "
+                       "kernel and the grader about 4 ms of CPU, more than most lesson cells.").tag(config=True)
     traceback_mode = CaselessStrEnum(
         ("Plain", "Context", "Verbose", "Minimal"), "Plain",
         help="How a failing cell's traceback shows in the graded notebook and its feedback "
@@ -301,7 +304,8 @@ class SandboxedExecute(Execute):
     execute_cell = run_sync(async_execute_cell)
 
     def _send_batch(self, first: int) -> str:
-        """Send cell ``first`` and every code cell after it to the kernel; the message id of ``first``."""
+        """Send cell ``first`` and the code cells after it, ``BATCH_CELLS`` in all at most, to the
+        kernel; the message id of ``first``."""
         batch = uuid.uuid4().hex
         cells = []
         for index in range(first, len(self.nb.cells)):
@@ -310,56 +314,51 @@ class SandboxedExecute(Execute):
                 self._batched[index] = f"{batch}-{index}"
                 self._early[self._batched[index]] = []
                 cells.append({"msg_id": self._batched[index], "code": cell.source})
+                if len(cells) == BATCH_CELLS:
+                    break
         self.kc.shell_channel.send(self.kc.session.msg("execute_cells_request", {"cells": cells}))
         return self._batched.pop(first)
 
     async def _read_cell(self, msg_id, cell, cell_index, timeout):
-        """The outputs and the reply of one cell of a batch, read as nbclient reads a cell's: the
-        reply on the shell channel within ``timeout`` (else the kernel is interrupted and the
-        reply is ``error_on_timeout``), then the rest of its outputs up to its idle status on
-        IOPub within ``iopub_timeout``; the kernel's death ends the wait within a second."""
-        shell, iopub = self.kc.shell_channel, self.kc.iopub_channel
-        poller = zmq.asyncio.Poller()
-        poller.register(shell.socket, zmq.POLLIN)
-        poller.register(iopub.socket, zmq.POLLIN)
+        """The outputs and the reply of one cell of a batch, which the kernel sends on IOPub after
+        the outputs, read with nbclient's limits: the reply within ``timeout``, else the kernel
+        is interrupted and the reply is ``error_on_timeout``, once the kernel's own has come
+        within ``iopub_timeout``; the kernel's death ends the wait within a second."""
+        iopub = self.kc.iopub_channel
         deadline = None if timeout is None else time.monotonic() + timeout
-        reply, idle = None, False
+        timed_out = reply = None
         arrived = self._early.pop(msg_id, [])
         while True:
-            for channel, msg in arrived:
+            for msg in arrived:
                 parent = msg["parent_header"].get("msg_id")
-                if parent != msg_id:
-                    self._keep_early(parent, channel, msg)
-                elif channel is shell:
-                    if reply is None and msg["msg_type"] == "execute_reply":
-                        reply, deadline = msg, time.monotonic() + self.iopub_timeout
-                        cell["execution_count"] = msg["content"].get("execution_count")  # no execute_input said it
-                        if self.record_timing:
-                            cell["metadata"]["execution"]["shell.execute_reply"] = timestamp(msg)
-                else:
-                    try:
-                        self.process_message(msg, cell, cell_index)
-                    except CellExecutionComplete:
-                        idle = True
-            if reply is not None and idle:
+                if parent != msg_id or reply is not None:
+                    self._keep_early(parent, msg)  # a later cell's; this one's after its end are dropped
+                elif msg["msg_type"] == "execute_reply":
+                    reply = msg
+                elif msg["msg_type"] != "status":
+                    self.process_message(msg, cell, cell_index)
+            if reply is not None:
+                if timed_out is not None:
+                    return timed_out
+                cell["execution_count"] = reply["content"].get("execution_count")  # no execute_input said it
+                if self.record_timing:
+                    cell["metadata"]["execution"]["shell.execute_reply"] = timestamp(reply)
                 return reply
             if deadline is not None and time.monotonic() >= deadline:
                 await self._async_check_alive()
-                if reply is not None:
+                if timed_out is not None:
                     raise CellTimeoutError.error_from_timeout_and_cell(
                         "Timeout waiting for IOPub output", self.iopub_timeout, cell)
-                reply = await self._async_handle_timeout(timeout, cell)
-                if reply is None:  # no error_on_timeout configured: the kernel's own reply follows
+                timed_out = await self._async_handle_timeout(timeout, cell)
+                if timed_out is None:  # no error_on_timeout configured: the kernel's own reply stands
                     deadline = time.monotonic() + timeout
                 else:
-                    reply["parent_header"] = {"msg_id": msg_id}
+                    timed_out["parent_header"] = {"msg_id": msg_id}
                     deadline = time.monotonic() + self.iopub_timeout
-            left = 1.0 if deadline is None else min(1.0, deadline - time.monotonic())
-            ready = dict(await poller.poll(max(0.0, left) * 1000))
-            if not ready:
+            wait = 1.0 if deadline is None else min(1.0, deadline - time.monotonic())
+            if not await iopub.socket.poll(max(0.0, wait) * 1000):
                 await self._async_check_alive()
-            arrived = [(channel, msg) for channel in (iopub, shell) if channel.socket in ready
-                       for msg in self._waiting_messages(channel)]
+            arrived = list(self._waiting_messages(iopub))
 
     def _waiting_messages(self, channel):
         """Every message the channel holds now, read without waiting (and without an asyncio
@@ -372,7 +371,7 @@ class SandboxedExecute(Execute):
                 return
             yield self.kc.session.deserialize(self.kc.session.feed_identities(parts)[1])
 
-    def _keep_early(self, msg_id, channel, msg):
+    def _keep_early(self, msg_id, msg):
         """Keep a message of a later cell of the batch (the kernel runs ahead of the reading) for
         when that cell is read. What a cell shows is kept up to its output limit: the kernel knows
         every cell's message id, and a student's code could send any number of messages for one."""
@@ -384,7 +383,7 @@ class SandboxedExecute(Execute):
             if self._early_bytes.get(msg_id, 0) + size > self.max_output_bytes:
                 return
             self._early_bytes[msg_id] = self._early_bytes.get(msg_id, 0) + size
-        kept.append((channel, msg))
+        kept.append(msg)
 
     def output(self, outs, msg, display_id, cell_index):
         size = text_size(msg.get("content", {}))

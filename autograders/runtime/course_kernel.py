@@ -17,9 +17,9 @@ kernel (``autograders/tests/test_course_kernel.py`` compares the two); only this
 A grading kernel also runs a whole batch of cells on one request (``execute_cells_request``,
 announced as the ``execute_cells`` feature of its ``kernel_info``): each cell runs exactly as its
 own ``execute_request`` would, its outputs and reply carrying its own message id, but without a
-round trip to the grader between two cells, and without the busy status and ``execute_input``
-echo, which nobody reads while grading. Each cell ends with its reply on the shell channel and
-an idle status on IOPub (``SandboxedExecute`` reads them).
+round trip to the grader between two cells, and without the busy and idle statuses and the
+``execute_input`` echo, which nobody reads while grading. Each cell's reply goes on IOPub, after
+its outputs, where it marks the cell's end (``SandboxedExecute`` reads them).
 
 One difference is asked for by grading (``SandboxedExecute.draw_figures``, off by default):
 with ``--GradingKernel.draw_figures=False``, ``%matplotlib inline`` shows a figure as its
@@ -84,7 +84,8 @@ class GradingKernel(IPythonKernel):
     msg_types = [*IPythonKernel.msg_types, "execute_cells_request"]
     # ipykernel sleeps 0.5 ms after each cell, before its reply, so that its outputs on IOPub
     # are likelier to reach a client before the reply on the shell channel; every reader of a
-    # grading kernel waits for the cell's idle status on IOPub instead, as nbclient does
+    # grading kernel waits for the end of a cell's outputs on IOPub instead (its idle status,
+    # as nbclient does; in a batch, its reply)
     _execute_sleep = Float(0.0).tag(config=True)
     _echo_input = True
 
@@ -102,20 +103,26 @@ class GradingKernel(IPythonKernel):
 
     async def execute_cells_request(self, stream, ident, parent):
         """Run ``parent["content"]["cells"]`` (each ``{"msg_id", "code"}``) in order, each as an
-        ``execute_request`` of that id that does not stop on error would run."""
+        ``execute_request`` of that id that does not stop on error would run, its reply sent on
+        IOPub after its outputs."""
         self._echo_input = False
+        reply_topic = self._topic("execute_reply")
         try:
             for cell in parent["content"]["cells"]:
+                request = {**parent, "msg_id": cell["msg_id"], "msg_type": "execute_request",
+                           "header": {**parent["header"], "msg_id": cell["msg_id"], "msg_type": "execute_request"},
+                           "content": {"code": cell["code"], "silent": False, "store_history": True,
+                                       "user_expressions": {}, "allow_stdin": False, "stop_on_error": False}}
                 try:
-                    request = {**parent, "msg_id": cell["msg_id"], "msg_type": "execute_request",
-                               "header": {**parent["header"], "msg_id": cell["msg_id"], "msg_type": "execute_request"},
-                               "content": {"code": cell["code"], "silent": False, "store_history": True,
-                                           "user_expressions": {}, "allow_stdin": False, "stop_on_error": False}}
                     self.set_parent(ident, request, "shell")
-                    await self.execute_request(stream, ident, request)
+                    await self.execute_request(self.iopub_socket, reply_topic, request)
                 except KeyboardInterrupt:
-                    pass  # meant for a cell that ended as its time ran out (a running cell shows its own)
-                self._publish_status("idle", "shell")
+                    # meant for a cell that ended as its time ran out (a running cell shows its
+                    # own), landing before its reply went: a reply of its own stands in for it
+                    self.session.send(self.iopub_socket, "execute_reply",
+                                      {"status": "error", "ename": "KeyboardInterrupt", "evalue": "",
+                                       "traceback": [], "execution_count": self.execution_count},
+                                      request, ident=reply_topic)
         finally:
             self._echo_input = True
             self.set_parent(ident, parent, "shell")

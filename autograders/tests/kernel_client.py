@@ -42,25 +42,26 @@ class Kernel:
         msg_id = self.kc.execute(textwrap.dedent(code))
         return self.collect(msg_id, timeout)
 
-    def run_batch(self, cells, timeout=60, replies=True):
-        """Execute ``cells`` with one ``execute_cells_request`` (a grading kernel's); a result
-        per cell, as ``run`` gives it (without its reply's status unless ``replies``)."""
+    def run_batch(self, cells, timeout=60):
+        """Execute ``cells`` with one ``execute_cells_request`` (a grading kernel's, which sends
+        each cell's reply on IOPub after its outputs); a result per cell, as ``run`` gives it."""
         ids = [f"batch-{uuid.uuid4().hex}" for _ in cells]
         batch = [{"msg_id": msg_id, "code": textwrap.dedent(code)} for msg_id, code in zip(ids, cells)]
         self.kc.shell_channel.send(self.kc.session.msg("execute_cells_request", {"cells": batch}))
-        return [self.collect(msg_id, timeout, replies) for msg_id in ids]
+        return [self.collect(msg_id, timeout, batched=True) for msg_id in ids]
 
-    def collect(self, msg_id, timeout=60, reply=True):
+    def collect(self, msg_id, timeout=60, batched=False):
         out = {"stdout": "", "stderr": "", "error": None, "status": None, "result": None}
+        end = "the reply" if batched else "the idle status"
         deadline = time.monotonic() + timeout
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
-                raise TimeoutError(f"no idle status within {timeout} s")
+                raise TimeoutError(f"no {end} within {timeout} s")
             try:
                 msg = self.kc.get_iopub_msg(timeout=left)
             except Exception as exc:  # queue.Empty
-                raise TimeoutError(f"no idle status within {timeout} s") from exc
+                raise TimeoutError(f"no {end} within {timeout} s") from exc
             if msg["parent_header"].get("msg_id") != msg_id:
                 continue
             kind, content = msg["msg_type"], msg["content"]
@@ -70,12 +71,14 @@ class Kernel:
                 out["error"] = (content["ename"], content["evalue"])
             elif kind == "execute_result":
                 out["result"] = content["data"].get("text/plain")
-            elif kind == "status" and content["execution_state"] == "idle":
+            elif kind == "execute_reply" and batched:
+                out["status"] = content["status"]
+                return out
+            elif kind == "status" and content["execution_state"] == "idle" and not batched:
                 break
-        if reply:
-            reply = self.kc.get_shell_msg(timeout=timeout)
-            assert reply["parent_header"]["msg_id"] == msg_id, "replies came out of order"
-            out["status"] = reply["content"]["status"]
+        reply = self.kc.get_shell_msg(timeout=timeout)
+        assert reply["parent_header"]["msg_id"] == msg_id, "replies came out of order"
+        out["status"] = reply["content"]["status"]
         return out
 
     def value(self, expression, timeout=60):

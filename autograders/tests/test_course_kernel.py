@@ -5,7 +5,6 @@ the same outputs, cell by cell."""
 from __future__ import annotations
 
 from contextlib import nullcontext
-from queue import Empty
 
 import pytest
 
@@ -162,13 +161,9 @@ def test_an_interrupt_between_two_cells_of_a_batch_ends_neither_the_batch_nor_th
         client.mkdir()
         kernel = Kernel(work, ip=client / "kernel-ipc")
         try:
-            first, second = kernel.run_batch([INTERRUPTED_WHILE_REPLYING, "print('the next cell ran')"],
-                                             replies=False)
-            replies = [kernel.kc.get_shell_msg(timeout=10)["content"]]
-            with pytest.raises(Empty):  # the first cell's reply was the one interrupted
-                replies.append(kernel.kc.get_shell_msg(timeout=0.5))
+            first, second = kernel.run_batch([INTERRUPTED_WHILE_REPLYING, "print('the next cell ran')"])
         finally:
             kernel.close()
-    assert first["error"] is None
-    assert (second["stdout"], second["error"]) == ("the next cell ran\n", None)
-    assert [(reply["status"], reply["execution_count"]) for reply in replies] == [("ok", 2)]
+    # the interrupted cell still ends with a reply (the reader waits for one), then the next runs
+    assert (first["error"], first["status"]) == (None, "error")
+    assert (second["stdout"], second["error"], second["status"]) == ("the next cell ran\n", None, "ok")

@@ -5,7 +5,7 @@ import pytest
 from nbconvert.filters.ansi import strip_ansi
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from autograders.execute import SandboxedExecute, text_size
+from autograders.execute import BATCH_CELLS, SandboxedExecute, text_size
 from autograders.sandbox import protections
 
 
@@ -156,7 +156,21 @@ def test_what_arrives_early_for_a_later_cell_is_kept_only_up_to_its_output_limit
 
     shown = message("stream", {"name": "stdout", "text": "x" * 40})  # 4 + 6 + 4 + 40 = 54 characters
     for msg in [shown, shown, message("status", {"execution_state": "idle"}), message("execute_reply", {})]:
-        executor._keep_early("later", "channel", msg)
-    executor._keep_early("given up", "channel", shown)
-    assert [msg["msg_type"] for _, msg in executor._early["later"]] == ["stream", "status", "execute_reply"]
+        executor._keep_early("later", msg)
+    executor._keep_early("given up", shown)
+    assert [msg["msg_type"] for msg in executor._early["later"]] == ["stream", "status", "execute_reply"]
     assert list(executor._early) == ["later"]
+
+
+@pytest.mark.skipif(protections()["bwrap_usable"] is not True, reason="needs the sandbox")
+def test_a_long_notebook_goes_in_several_batches_and_loses_no_output(tmp_path):
+    """A kernel runs a batch without waiting for the grader to read it, and ZMQ drops messages
+    that wait too long: a batch is a few dozen cells, the next sent once the last is read."""
+    cells = 3 * BATCH_CELLS + 7
+    notebook = new_notebook(cells=[new_code_cell(f"print({i})\n{i}") for i in range(cells)])
+    executor = CountingBatches()
+    executed, _ = executor.preprocess(notebook, {"metadata": {"path": str(tmp_path)}})
+    assert executor.batches_sent == 4
+    assert [[o.get("text") or o.data["text/plain"] for o in cell.outputs] for cell in executed.cells] == [
+        [f"{i}\n", str(i)] for i in range(cells)]
+    assert [cell.execution_count for cell in executed.cells] == list(range(1, cells + 1))
