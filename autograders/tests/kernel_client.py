@@ -52,7 +52,7 @@ class Kernel:
 
     def collect(self, msg_id, timeout=60, batched=False):
         out = {"stdout": "", "stderr": "", "error": None, "status": None, "result": None}
-        end = "the reply" if batched else "the idle status"
+        end = "reply" if batched else "idle status"
         deadline = time.monotonic() + timeout
         while True:
             left = deadline - time.monotonic()
