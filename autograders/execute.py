@@ -138,7 +138,7 @@ class SandboxedExecute(Execute):
     draw_figures = Bool(False, help="Draw matplotlib figures into the graded notebook and its feedback. "
                         "Off, a figure shows as its one-line text: drawing costs more CPU than "
                         "running most lesson cells, and no test reads a figure.").tag(config=True)
-    batch_cells = Bool(True, help="Send a grading kernel the code cells in batches of up to 50, rather "
+    batch_cells = Bool(True, help=f"Send a grading kernel the code cells in batches of up to {BATCH_CELLS}, rather "
                        "than each cell once the last one is done: a round trip per cell costs the "
                        "kernel and the grader about 4 ms of CPU, more than most lesson cells.").tag(config=True)
     traceback_mode = CaselessStrEnum(
@@ -162,8 +162,8 @@ class SandboxedExecute(Execute):
         self._output_bytes: dict[int, int] = {}
         self._fatal_cells: set[int] = set()
         self._retried: set[int] = set()
-        self._batched: dict[int, str] = {}  # cell index -> message id, for cells sent and not yet read
-        self._early: dict[str, list] = {}  # message id of such a cell -> its messages that came early
+        self._batch = ""  # the id of the last batch sent: its cell N's messages have the id f"{batch}-{N}"
+        self._early: dict[str, list] = {}  # message id of each cell sent, not yet read -> what came early
         self._early_bytes: dict[str, int] = {}
         self._may_batch = self.batch_cells
         self._kernel_dir = tempfile.mkdtemp(prefix="course-kernel-")
@@ -248,7 +248,6 @@ class SandboxedExecute(Execute):
         # messages of the cells it finished with it, so that which cell killed it is known only
         # when each cell runs alone.
         self._may_batch = False
-        self._batched.clear()
         self._early.clear()
         self._early_bytes.clear()
         if self._restarts > self.max_kernel_restarts:
@@ -288,7 +287,9 @@ class SandboxedExecute(Execute):
         if self.record_timing:
             cell["metadata"]["execution"] = {}
         await run_hook(self.on_cell_execute, cell=cell, cell_index=cell_index)
-        msg_id = self._batched.pop(cell_index, None) or self._send_batch(cell_index)
+        msg_id = f"{self._batch}-{cell_index}"
+        if msg_id not in self._early:
+            msg_id = self._send_batch(cell_index)
         await run_hook(self.on_cell_complete, cell=cell, cell_index=cell_index)
         self.code_cells_executed += 1
         cell.outputs = []
@@ -306,18 +307,18 @@ class SandboxedExecute(Execute):
     def _send_batch(self, first: int) -> str:
         """Send cell ``first`` and the code cells after it, ``BATCH_CELLS`` in all at most, to the
         kernel; the message id of ``first``."""
-        batch = uuid.uuid4().hex
+        self._batch = uuid.uuid4().hex
         cells = []
         for index in range(first, len(self.nb.cells)):
             cell = self.nb.cells[index]
             if index == first or self._runs(cell):
-                self._batched[index] = f"{batch}-{index}"
-                self._early[self._batched[index]] = []
-                cells.append({"msg_id": self._batched[index], "code": cell.source})
+                msg_id = f"{self._batch}-{index}"
+                self._early[msg_id] = []
+                cells.append({"msg_id": msg_id, "code": cell.source})
                 if len(cells) == BATCH_CELLS:
                     break
         self.kc.shell_channel.send(self.kc.session.msg("execute_cells_request", {"cells": cells}))
-        return self._batched.pop(first)
+        return cells[0]["msg_id"]
 
     async def _read_cell(self, msg_id, cell, cell_index, timeout):
         """The outputs and the reply of one cell of a batch, which the kernel sends on IOPub after
