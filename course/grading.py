@@ -16,6 +16,8 @@ import hashlib
 import json
 import os
 import re
+import selectors
+import signal
 import subprocess
 import sys
 import time
@@ -169,68 +171,70 @@ class Worker:
             self.process.wait()
 
 
-def run_tasks(course: Course, tasks: list[Task], jobs: int, on_done, kernel_pool: bool = True) -> dict[Task, dict]:
-    """Run ``tasks`` on ``jobs`` workers; ``on_done(task, result)`` after each. A chapter's
-    submissions wait until a worker has observed its reference, so that no two workers run it,
-    and are dropped when it could not be observed (each would fail the same way). A task whose
-    worker died is given once more, to another worker; a dead worker is replaced, up to
-    ``jobs`` times in a run (a worker that cannot live is not started again and again)."""
-    import selectors
+class Crew:
+    """The worker processes of one grading run. They can start before their tasks are known: each
+    imports nbgrader and warms its kernel pool (seconds of CPU) while the parent is still checking
+    the configuration and taking the submissions in."""
 
-    pending = list(tasks)
-    observing = {task.chapter for task in tasks if task.student is None}
-    results: dict[Task, dict] = {}
-    retried: set[Task] = set()
-    selector = selectors.DefaultSelector()
-    workers: list[Worker] = []
-    idle: list[Worker] = []
-    count = max(1, min(jobs, len(tasks)))
-    replacements = count
+    def __init__(self, course: Course, jobs: int, kernel_pool: bool = True):
+        self.course, self.kernel_pool = course, kernel_pool
+        self.selector = selectors.DefaultSelector()
+        self.workers: list[Worker] = []
+        self.idle: list[Worker] = []
+        self.replacements = max(1, jobs)  # a worker that cannot live is not started again and again
+        for _ in range(max(1, jobs)):
+            self._start_worker()
 
-    def start_worker() -> None:
-        worker = Worker(course, kernel_pool)
-        workers.append(worker)
-        idle.append(worker)
-        selector.register(worker.process.stdout, selectors.EVENT_READ, worker)
+    def __enter__(self):
+        return self
 
-    def finish(task: Task, result: dict) -> None:
-        nonlocal pending
-        results[task] = result
-        on_done(task, result)
-        if task.student is None:
-            observing.discard(task.chapter)
-            if not result["success"]:
-                pending = [t for t in pending if t.chapter != task.chapter]
+    def __exit__(self, kind, error, traceback):
+        self.close(abort=kind is not None)
 
-    for _ in range(count):
-        start_worker()
-    try:
+    def _start_worker(self) -> None:
+        worker = Worker(self.course, self.kernel_pool)
+        self.workers.append(worker)
+        self.idle.append(worker)
+        self.selector.register(worker.process.stdout, selectors.EVENT_READ, worker)
+
+    def run(self, tasks: list[Task], on_done) -> dict[Task, dict]:
+        """Run ``tasks``; ``on_done(task, result)`` after each. A chapter's submissions wait until
+        a worker has observed its reference, so that no two workers run it, and are dropped when
+        it could not be observed (each would fail the same way). A task whose worker died is
+        given once more, to another worker; a dead worker is replaced, up to as many times as
+        the crew has workers."""
+        pending = list(tasks)
+        observing = {task.chapter for task in tasks if task.student is None}
+        results: dict[Task, dict] = {}
+        retried: set[Task] = set()
+
+        def finish(task: Task, result: dict) -> None:
+            nonlocal pending
+            results[task] = result
+            on_done(task, result)
+            if task.student is None:
+                observing.discard(task.chapter)
+                if not result["success"]:
+                    pending = [t for t in pending if t.chapter != task.chapter]
+
         while True:
-            while idle and (task := next((t for t in pending if t.student is None or t.chapter not in observing),
-                                          None)):
+            while self.idle and (task := next((t for t in pending if t.student is None or t.chapter not in observing),
+                                              None)):
                 pending.remove(task)
-                idle.pop().give(task)
-            if not any(worker.task for worker in workers):
+                self.idle.pop().give(task)
+            if not any(worker.task for worker in self.workers):
                 break
-            for key, _ in selector.select():
+            for key, _ in self.selector.select():
                 worker = key.data
                 task, result = worker.result()
                 if not worker.dead:
-                    idle.append(worker)
+                    self.idle.append(worker)
                     finish(task, result)
                     continue
-                selector.unregister(worker.process.stdout)
-                workers.remove(worker)
-                if worker in idle:  # it died between tasks
-                    idle.remove(worker)
-                worker.close()
-                worker.wait()
-                if replacements:
-                    replacements -= 1
-                    start_worker()
+                self._bury(worker)
                 if task is None:
                     continue
-                if task not in retried and workers:
+                if task not in retried and self.workers:
                     retried.add(task)
                     pending.insert(0, task)
                 else:
@@ -238,25 +242,61 @@ def run_tasks(course: Course, tasks: list[Task], jobs: int, on_done, kernel_pool
                                   else WORKER_DIED})
         while pending:  # left when every worker died
             finish(pending.pop(0), {"success": False, "error": "every grading process died"})
-    finally:
-        for worker in workers:
-            if worker.task is not None:  # only when run_tasks itself failed: stop its work
+        return results
+
+    def _bury(self, worker: Worker) -> None:
+        """A worker died: forget it, and start another while replacements are left."""
+        self.selector.unregister(worker.process.stdout)
+        self.workers.remove(worker)
+        if worker in self.idle:  # it died between tasks
+            self.idle.remove(worker)
+        worker.close()
+        worker.wait()
+        if self.replacements:
+            self.replacements -= 1
+            self._start_worker()
+
+    def close(self, abort: bool = False) -> None:
+        """No more tasks: each worker ends once its kernel pool is down. ``abort`` (the run
+        failed): a worker still busy, or still starting, is stopped rather than waited for."""
+        for worker in self.workers:
+            if worker.task is not None:
                 worker.process.kill()
+            elif abort:
+                worker.process.terminate()  # it closes its kernel pool and ends
             worker.close()
-        for worker in workers:
+        for worker in self.workers:
             worker.wait()
-        selector.close()
-    return results
+        self.selector.close()
+
+
+def run_tasks(course: Course, tasks: list[Task], jobs: int, on_done, kernel_pool: bool = True) -> dict[Task, dict]:
+    """Run ``tasks`` on at most ``jobs`` new workers (``Crew.run``)."""
+    with Crew(course, min(jobs, len(tasks)), kernel_pool) as crew:
+        return crew.run(tasks, on_done)
+
+
+def submitted_students(course: Course, chapter: str) -> list[str]:
+    return sorted(p.parent.name for p in (course.root / "submitted").glob(f"*/{chapter}"))
+
+
+def work_expected(course: Course, chapters: list[str], resume: bool) -> bool:
+    """Whether grading ``chapters`` will likely give the workers something to do, judged before
+    intake (which changes no submission it has already taken in)."""
+    return not resume or not all(is_current(course, chapter, student)
+                                 for chapter in chapters for student in submitted_students(course, chapter))
 
 
 def grade_chapters(course: Course, chapters: list[str], jobs: int | None = None, resume: bool = True,
-                   progress: Progress | None = None, kernel_pool: bool = True) -> list[GradingRun]:
+                   progress: Progress | None = None, kernel_pool: bool = True,
+                   crew: Crew | None = None) -> list[GradingRun]:
     """Grade every submission of ``chapters`` (intake already done), in parallel and resumably:
-    one set of workers for all of them, each chapter's reference observed once first."""
+    one set of workers for all of them (``crew`` when started already), each chapter's reference
+    observed once first."""
     runs = {chapter: GradingRun(chapter) for chapter in chapters}
     tasks = []
     for chapter, run in runs.items():
-        submitted = sorted(p.parent.name for p in (course.root / "submitted").glob(f"*/{chapter}"))
+        submitted = submitted_students(course, chapter)
         run.skipped = [s for s in submitted if resume and is_current(course, chapter, s)]
         pending = [s for s in submitted if s not in run.skipped]
         if pending:
@@ -277,7 +317,10 @@ def grade_chapters(course: Course, chapters: list[str], jobs: int | None = None,
             progress.advance(bar)
 
     with progress if owned else nullcontext():
-        results = run_tasks(course, tasks, jobs or os.cpu_count() or 1, on_done, kernel_pool)
+        if crew is not None:
+            results = crew.run(tasks, on_done)
+        else:
+            results = run_tasks(course, tasks, jobs or os.cpu_count() or 1, on_done, kernel_pool)
     unobserved, ungraded = [], []
     for task, result in results.items():
         if task.student is None:
@@ -314,6 +357,8 @@ def worker_main(root: str, pool: str = "pool") -> int:
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, sys.stdout.fileno())
     os.close(devnull)
+    # stopped (the run failed before it had work for this worker): close the kernel pool on the way out
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     os.chdir(root)
     course = Course(Path(root))
     config = course.config()

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import stat
 import sys
+from contextlib import nullcontext
 from pathlib import Path
 
 from .intake import intake
@@ -110,19 +111,22 @@ def autograde(course: Course, chapter: str | None = None, jobs: int | None = Non
               progress=None, kernel_pool: bool = True) -> list:
     """Grade every collected submission (in parallel, skipping those graded and unchanged; with
     ``kernel_pool``, in kernels forked from a warm zygote rather than started afresh)."""
-    from .grading import grade_chapters
+    from .grading import Crew, grade_chapters, work_expected
 
-    check_grading_config(course)
-    warn_missing_protections()
     chapters = submitted_chapters(course, chapter)
     if not chapters:
         raise PipelineError("there are no submissions to grade: run `make collect` first")
-    for name in chapters:
-        if not (course.root / "release" / name).is_dir():
-            course.nbgrader("generate_assignment", name, "--force")
-        for student, notes in intake(course.root, name, course.notebook_name(name)).items():
-            print(f"{student}/{name}: " + "; ".join(notes))
-    return grade_chapters(course, chapters, jobs, resume, progress, kernel_pool)
+    # the workers start first: they import nbgrader and warm their kernel pools meanwhile
+    crew = Crew(course, jobs or os.cpu_count() or 1, kernel_pool) if work_expected(course, chapters, resume) else None
+    with crew or nullcontext():
+        check_grading_config(course)
+        warn_missing_protections()
+        for name in chapters:
+            if not (course.root / "release" / name).is_dir():
+                course.nbgrader("generate_assignment", name, "--force")
+            for student, notes in intake(course.root, name, course.notebook_name(name)).items():
+                print(f"{student}/{name}: " + "; ".join(notes))
+        return grade_chapters(course, chapters, jobs, resume, progress, kernel_pool, crew)
 
 
 def feedback(course: Course, chapter: str | None = None) -> list[Path]:

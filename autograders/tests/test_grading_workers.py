@@ -6,7 +6,8 @@ from collections import Counter
 
 import pytest
 
-from course import grading
+from autograders.tests import toy
+from course import grading, operations
 from course.grading import Task, run_tasks
 from course.pipeline import Course
 
@@ -75,3 +76,21 @@ def test_a_reference_that_kills_its_workers_drops_its_chapter_only(fake_workers)
     assert results[Task("kill_chapter")]["error"] == "the grading process died, twice"
     assert Task("kill_chapter", "a") not in results  # dropped: its reference could not be observed
     assert results[Task("ok")]["success"] and results[Task("ok", "b")]["success"]
+
+
+def test_the_workers_start_before_intake_and_none_start_when_nothing_is_left_to_grade(monkeypatch, toy_course):
+    FakeWorker.started = 0
+    monkeypatch.setattr(grading, "Worker", FakeWorker)
+    started_by_intake = []
+    intake = operations.intake
+    monkeypatch.setattr(operations, "intake", lambda *args: started_by_intake.append(FakeWorker.started)
+                        or intake(*args))
+    toy_course.submit_notebook("someone", toy.ASSIGNMENT, toy.toy_notebook())
+
+    (run,) = operations.autograde(toy_course, toy.ASSIGNMENT, jobs=2)
+    assert run.graded == ["someone"] and started_by_intake == [2]
+    (toy_course.root / "autograded" / "someone" / toy.ASSIGNMENT).mkdir(parents=True)  # what nbgrader writes
+
+    (again,) = operations.autograde(toy_course, toy.ASSIGNMENT, jobs=2)
+    assert again.skipped == ["someone"] and FakeWorker.started == 2  # a resumed run with no work starts none
+

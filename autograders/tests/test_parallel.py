@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -15,7 +16,7 @@ from nbgrader.api import Gradebook
 from autograders.bank import with_answers
 from autograders.sandbox.pool import pool_possible
 from autograders.tests import toy
-from course import operations
+from course import grading, operations
 from course.pipeline import PipelineError
 
 WRONG_HALVE = "def halve(x):\n    return x\n"
@@ -77,6 +78,38 @@ def test_a_reference_that_fails_its_own_tests_stops_its_chapter(toy_course):
     with pytest.raises(PipelineError, match=f"(?s){toy.ASSIGNMENT}.*reference.*fails its own test"):
         operations.autograde(toy_course, toy.ASSIGNMENT, jobs=2)
     assert not (toy_course.root / "autograded" / "student0").exists()  # no grade from a broken reference
+
+
+def test_workers_started_for_a_run_that_fails_before_grading_are_stopped_with_their_pools(monkeypatch, toy_course):
+    """The workers start before the configuration is checked (they warm up meanwhile); when the
+    check refuses it, they end at once, each closing its kernel pool, and nothing is graded."""
+    workers = []
+
+    class Recorded(grading.Worker):
+        def __init__(self, *args):
+            super().__init__(*args)
+            workers.append(self)
+
+    monkeypatch.setattr(grading, "Worker", Recorded)
+    pools_before = set(Path(tempfile.gettempdir()).glob("course-pool-*"))
+    check = operations.check_grading_config
+
+    def check_once_the_pools_are_up(course):
+        deadline = time.monotonic() + 60
+        while (len({sock.parent for sock in Path(tempfile.gettempdir()).glob("course-pool-*/zygote.sock")}
+                    - pools_before) < 2 and time.monotonic() < deadline):
+            time.sleep(0.05)
+        check(course)
+
+    monkeypatch.setattr(operations, "check_grading_config", check_once_the_pools_are_up)
+    with open(toy_course.root / "nbgrader_config.py", "a") as config:
+        config.write("\nc.SandboxedExecute.kernel_name = 'python3'\n")
+    toy_course.submit_notebook("someone", toy.ASSIGNMENT, _reference(toy_course))
+    with pytest.raises(PipelineError, match="kernel"):
+        operations.autograde(toy_course, toy.ASSIGNMENT, jobs=2)
+    assert len(workers) == 2 and all(worker.process.poll() is not None for worker in workers)
+    assert set(Path(tempfile.gettempdir()).glob("course-pool-*")) == pools_before  # each pool closed
+    assert not (toy_course.root / "autograded").exists()
 
 
 def test_a_submission_nbgrader_gives_up_on_is_graded_as_an_empty_copy_with_the_reason(toy_course):
