@@ -21,6 +21,8 @@ from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, CaselessStrEnum, DottedObjectName, Integer, Type, Unicode
 
+from autograders.sandbox.pool import PoolProvisioner
+
 SANDBOX_KERNEL = "course-sandbox"
 BATCH_FEATURE = "execute_cells"  # a grading kernel's (course_kernel.GradingKernel)
 # A kernel runs a batch without waiting for the grader to read it, and ZMQ drops IOPub messages
@@ -99,10 +101,17 @@ class ReadyKernelClient(AsyncKernelClient):
 class PromptKernelManager(AsyncKernelManager):
     """jupyter_client's kernel manager with the ``ReadyKernelClient``, and which looks for the
     end of a killed kernel every 5 ms rather than every 100 ms (a kill ends every notebook), and
-    closes its sockets without lingering once the kernel is gone."""
+    closes its sockets without lingering once the kernel is gone. While this process's kernel
+    pool is open, its kernels are forked by the pool from here (``PoolProvisioner``)."""
 
     client_class = DottedObjectName(f"{ReadyKernelClient.__module__}.{ReadyKernelClient.__qualname__}")
     client_factory = Type(ReadyKernelClient, klass=AsyncKernelClient)
+
+    async def _async_pre_start_kernel(self, **kw):
+        if self.provisioner is None and PoolProvisioner.serves(self.kernel_spec):
+            self.kernel_id = self.kernel_id or kw.pop("kernel_id", None) or str(uuid.uuid4())
+            self.provisioner = PoolProvisioner(kernel_id=self.kernel_id, kernel_spec=self.kernel_spec, parent=self)
+        return await super()._async_pre_start_kernel(**kw)
 
     async def _async_wait(self, pollinterval: float = 0.005) -> None:
         await super()._async_wait(pollinterval)

@@ -487,7 +487,8 @@ def _lock_folder(fd, timeout_s=30.0):
         time.sleep(0.05)
 
 
-def _parse_args(argv):
+def parse_args(argv):
+    """The connection file and the other ipykernel arguments of ``start.py``'s command line."""
     connection_file, extra = None, []
     i = 0
     while i < len(argv):
@@ -509,7 +510,7 @@ def _parse_args(argv):
     return os.path.abspath(connection_file), extra
 
 
-def _socket_prefix(conn):
+def _socket_prefix(conn, client_pid):
     """Where the client connects: ``<ip>-<port>``. A relative ip is relative to the client's
     working directory (jupyter_client's default ``kernel-ipc`` when its connection file was
     not chosen before its ip; configure an absolute ``KernelManager.ip`` instead)."""
@@ -517,7 +518,7 @@ def _socket_prefix(conn):
     if os.path.isabs(ip):
         return ip
     try:
-        client_cwd = os.readlink(f"/proc/{os.getppid()}/cwd")
+        client_cwd = os.readlink(f"/proc/{client_pid}/cwd")
     except OSError:
         client_cwd = os.getcwd()
     return os.path.join(client_cwd, ip)
@@ -544,9 +545,8 @@ def _unsafe_cwd(cwd, private_dirs):
     return None
 
 
-def _unsafe_kernel_folder(connection_file, prefix):
-    """Why the kernel must not work in (a copy of) this process's working folder, or None."""
-    cwd = os.getcwd()
+def _unsafe_kernel_folder(connection_file, prefix, cwd):
+    """Why the kernel must not work in (a copy of) the folder ``cwd``, or None."""
     private = [os.path.dirname(connection_file)] + ([os.path.dirname(prefix)] if prefix else [])
     reason = _unsafe_cwd(cwd, [dest for _, dest in _python_binds()] + private)
     return reason and f"the kernel's working folder {cwd} would be open to student code, and {reason}"
@@ -679,8 +679,8 @@ def _etc_args(uid, gid):
     return args, fds
 
 
-def kernel_environment():
-    """The kernel's whole environment (everything else is cleared)."""
+def kernel_environment(environ=os.environ):
+    """The kernel's whole environment (everything else of ``environ``, the launcher's, is cleared)."""
     env = {
         "PATH": f"{os.path.dirname(os.path.abspath(sys.executable))}:/usr/local/bin:/usr/bin:/bin",
         "HOME": "/tmp",
@@ -697,8 +697,8 @@ def kernel_environment():
         # the debugger's notice about frozen modules, printed by every kernel (no debugger here)
         "PYDEVD_DISABLE_FILE_VALIDATION": "1",
     }
-    if os.environ.get("COURSE_PROBE_SEED"):
-        env["COURSE_PROBE_SEED"] = os.environ["COURSE_PROBE_SEED"]
+    if environ.get("COURSE_PROBE_SEED"):
+        env["COURSE_PROBE_SEED"] = environ["COURSE_PROBE_SEED"]
     return env
 
 
@@ -874,7 +874,7 @@ def main(argv=None):
         if len(argv) != 2:
             raise SystemExit("usage: start.py --pool FOLDER")
         return _launch(pool_dir=os.path.abspath(argv[1]))
-    connection_file, extra = _parse_args(argv)
+    connection_file, extra = parse_args(argv)
     if os.environ.get(POOL_ENV):
         code = _kernel_from_pool(os.environ[POOL_ENV], connection_file, extra)
         if code is not None:
@@ -912,9 +912,9 @@ def _launch(connection_file=None, extra=(), pool_dir=None):
         if use_bwrap and transport != "ipc":
             return _refuse("the sandboxed kernel has no network: its client must use ZMQ over "
                            "IPC (c.KernelManager.transport = 'ipc')")
-        prefix = _socket_prefix(conn) if transport == "ipc" else None
+        prefix = _socket_prefix(conn, os.getppid()) if transport == "ipc" else None
         cwd = os.getcwd()
-        refusal = _unsafe_kernel_folder(connection_file, prefix)
+        refusal = _unsafe_kernel_folder(connection_file, prefix, os.getcwd())
         if refusal:
             return _refuse(refusal)
     lend = drop_uid and not copy  # the kernel's uid writes the folder itself
@@ -1186,58 +1186,130 @@ def pool_reply(sock):
         return None
 
 
+class Refused(Exception):
+    """The kernel must not start here (the reason is the message)."""
+
+
+class PoolKernel:
+    """A kernel that the pool's zygote forked, seen as a ``subprocess.Popen`` is: it has ended
+    when the zygote says so, and killing it is closing the connection to the zygote, which then
+    kills the kernel and clears the sandbox for the next one. Its stderr is relayed to ours."""
+
+    pid = None  # a pid of the pool's own pid namespace
+    stdin = stdout = stderr = None
+
+    def __init__(self, sock, job, relay):
+        self.returncode = None
+        self._sock, self._job, self.relay = sock, job, relay
+
+    @classmethod
+    def start(cls, pool_dir, connection_file, extra, cwd, environ, client_pid):
+        """Have the pool's zygote fork a kernel working in (a copy of) ``cwd``, for a client
+        (``client_pid``) that connects as ``connection_file`` says. None when the pool cannot
+        start it (then it needs a sandbox of its own); raises ``Refused``."""
+        with open(connection_file) as f:
+            conn = json.load(f)
+        if conn.get("transport") != "ipc" or workdir_mode() != "copy":
+            return None
+        prefix = _socket_prefix(conn, client_pid)
+        refusal = _unsafe_kernel_folder(connection_file, prefix, cwd)
+        if refusal:
+            raise Refused(refusal)
+        lim = limits()
+        entries, fds, left_out = _folder_entries(cwd, lim["workdir_size"] // 2, lim["workdir_entries"])
+        read_fd, write_fd = os.pipe()
+        request = {"kernel": {
+            "connection": dict(conn, ip=os.path.join(KERNEL_DIR_INSIDE, "ipc")),
+            "env": kernel_environment(environ),  # the zygote's, and this kernel's own seed
+            "options": [*KERNEL_OPTIONS, *extra],
+            "entries": entries,
+        }}
+        try:
+            sock = pool_request(pool_dir, request, [write_fd, *fds])
+        finally:
+            for fd in (write_fd, *fds):
+                os.close(fd)
+        reply = pool_reply(sock) if sock is not None else None
+        if not (reply or {}).get("started"):
+            os.close(read_fd)
+            if sock is not None:
+                sock.close()
+            _debug("the pool did not start the kernel")
+            return None
+        _debug("kernel forked by the pool")
+        _warn_left_out(left_out)
+        job = {"links": []}
+        _link_sockets(conn, prefix, os.path.join(pool_dir, POOL_KERNEL_DIR), job)
+        relay = threading.Thread(target=_relay_stderr, args=(os.fdopen(read_fd, "rb"), lim["stderr_bytes"]),
+                                 daemon=True)
+        relay.start()
+        return cls(sock, job, relay)
+
+    def poll(self):
+        if self.returncode is None:
+            self._sock.settimeout(0.0)
+            try:
+                self._ended(self._sock.recv(65536))
+            except BlockingIOError:
+                pass
+            except OSError:
+                self._ended(b"")
+        return self.returncode
+
+    def wait(self, timeout=None):
+        if self.returncode is None:
+            self._sock.settimeout(timeout)
+            try:
+                self._ended(self._sock.recv(65536))
+            except TimeoutError:
+                raise subprocess.TimeoutExpired("a kernel of the pool", timeout) from None
+            except OSError:
+                self._ended(b"")
+        return self.returncode
+
+    def send_signal(self, signum):
+        """Any signal but an interrupt (which travels as a message) ends the kernel."""
+        if signum != signal.SIGINT and self.returncode is None:
+            self._release(-signum)
+
+    def terminate(self):
+        self.send_signal(signal.SIGTERM)
+
+    def kill(self):
+        self.send_signal(signal.SIGKILL)
+
+    def _ended(self, data):
+        try:
+            reply = json.loads(data) if data else {}
+        except ValueError:
+            reply = {}
+        self._release(reply.get("exit", -signal.SIGKILL) if isinstance(reply, dict) else -signal.SIGKILL)
+
+    def _release(self, returncode):
+        self.returncode = returncode
+        self._sock.close()
+        _cleanup(self._job)
+
+
 def _kernel_from_pool(pool_dir, connection_file, extra):
     """Have the pool's zygote fork the kernel, and stand for it until it ends (the client
     watches and kills this process). The kernel's exit code, or None when the pool could not
     start it: then the kernel gets a sandbox of its own."""
-    with open(connection_file) as f:
-        conn = json.load(f)
-    if conn.get("transport") != "ipc" or workdir_mode() != "copy":
-        return None
-    prefix = _socket_prefix(conn)
-    refusal = _unsafe_kernel_folder(connection_file, prefix)
-    if refusal:
-        return _refuse(refusal)
-    lim = limits()
-    entries, fds, left_out = _folder_entries(os.getcwd(), lim["workdir_size"] // 2,
-                                             lim["workdir_entries"])
-    read_fd, write_fd = os.pipe()
-    request = {"kernel": {
-        "connection": dict(conn, ip=os.path.join(KERNEL_DIR_INSIDE, "ipc")),
-        "env": kernel_environment(),  # the zygote's, and this kernel's own seed
-        "options": [*KERNEL_OPTIONS, *extra],
-        "entries": entries,
-    }}
     try:
-        sock = pool_request(pool_dir, request, [write_fd, *fds])
-    finally:
-        for fd in (write_fd, *fds):
-            os.close(fd)
-    reply = pool_reply(sock) if sock is not None else None
-    if not (reply or {}).get("started"):
-        os.close(read_fd)
-        if sock is not None:
-            sock.close()
-        _debug("the pool did not start the kernel: a sandbox of its own instead")
+        kernel = PoolKernel.start(pool_dir, connection_file, extra, os.getcwd(), os.environ, os.getppid())
+    except Refused as refusal:
+        return _refuse(str(refusal))
+    if kernel is None:
         return None
-    _debug("kernel forked by the pool")
-    _warn_left_out(left_out)
-    job = {"links": []}
-    _link_sockets(conn, prefix, os.path.join(pool_dir, POOL_KERNEL_DIR), job)
 
     def stop(signum, frame):
-        raise SystemExit(128 + signum)  # closing the connection makes the zygote kill the kernel
+        raise SystemExit(128 + signum)
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGHUP, stop)
-    relay = threading.Thread(target=_relay_stderr, args=(os.fdopen(read_fd, "rb"), lim["stderr_bytes"]),
-                             daemon=True)
-    relay.start()
     try:
-        sock.settimeout(None)
-        reply = pool_reply(sock)
+        returncode = kernel.wait()
     finally:
-        sock.close()
-        _cleanup(job)
-    relay.join(timeout=1)
-    return _exit_code((reply or {}).get("exit", -signal.SIGKILL))
+        kernel.kill()  # when this launcher is stopped first
+    kernel.relay.join(timeout=1)
+    return _exit_code(returncode)

@@ -258,3 +258,41 @@ def test_forked_kernels_collect_their_garbage_but_never_walk_the_preloaded_objec
     seen = _printed_json(tmp_path, COLLECT)
     assert seen["cycle_freed"] is True
     assert seen["frozen"] > 100_000 and seen["tracked"] < seen["frozen"] / 10, seen
+
+
+WHO_FORKED_ME = textwrap.dedent("""
+    import os
+    print('course_zygote' in open(f'/proc/{os.getppid()}/cmdline').read(), open('answers.txt').read())
+""")
+
+
+def _graded_by_sandboxed_execute(folder, code):
+    """Run ``code`` as grading runs a notebook (``SandboxedExecute``, in ``folder``): its stdout."""
+    from autograders.execute import SandboxedExecute
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+    SandboxedExecute(timeout=60).preprocess(nb, {"metadata": {"path": str(folder)}})
+    return "".join(output.get("text", "") for output in nb.cells[0].outputs)
+
+
+def test_grading_has_its_kernels_forked_without_a_launcher_process(pool, tmp_path, monkeypatch):
+    """``SandboxedExecute`` hands an open pool the kernel itself (``PoolProvisioner``), with the
+    submission's files; a pool that cannot take it leaves it to the launcher, which gives it a
+    sandbox of its own."""
+    from jupyter_client.provisioning import LocalProvisioner
+
+    launched = []
+    launch = LocalProvisioner.launch_kernel
+
+    async def launch_recorded(self, cmd, **kwargs):
+        launched.append(kwargs["env"].get(POOL_ENV))
+        return await launch(self, cmd, **kwargs)
+
+    monkeypatch.setattr(LocalProvisioner, "launch_kernel", launch_recorded)
+    (tmp_path / "answers.txt").write_text("the student's")
+    assert _graded_by_sandboxed_execute(tmp_path, WHO_FORKED_ME) == "True the student's\n"
+    assert launched == [] and pool.ready() and pool.kernels_served == 1
+
+    monkeypatch.setenv(POOL_ENV, str(tmp_path / "no-pool-here"))
+    assert _graded_by_sandboxed_execute(tmp_path, WHO_FORKED_ME) == "False the student's\n"
+    assert launched == [None] and pool.ready() and pool.kernels_served == 1  # the launcher was not sent to the pool
