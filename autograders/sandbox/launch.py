@@ -914,7 +914,7 @@ def _launch(connection_file=None, extra=(), pool_dir=None):
                            "IPC (c.KernelManager.transport = 'ipc')")
         prefix = _socket_prefix(conn, os.getppid()) if transport == "ipc" else None
         cwd = os.getcwd()
-        refusal = _unsafe_kernel_folder(connection_file, prefix, os.getcwd())
+        refusal = _unsafe_kernel_folder(connection_file, prefix, cwd)
         if refusal:
             return _refuse(refusal)
     lend = drop_uid and not copy  # the kernel's uid writes the folder itself
