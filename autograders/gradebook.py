@@ -6,18 +6,30 @@ compiles afresh; with the rest of nbgrader's gradebook work, a third of a gradin
 Their subclasses here do exactly what nbgrader's do, with a ``NotebookGradebook`` that reads the
 notebook's cells, and the student's grades and comments in it, with one query each, and answers
 those lookups from them; ``SaveAutoGrades``'s one commit per graded cell becomes one per notebook.
+Each ``NotebookGradebook`` of a process opens on the same engine (``shared_engine``), so that the
+queries are compiled once per process, not once per notebook.
 """
 from __future__ import annotations
 
 from contextlib import contextmanager
+from functools import cache
 
 from nbgrader.api import BaseCell, Comment, Grade, Gradebook, MissingEntry, SourceCell
 from nbgrader.preprocessors import NbGraderPreprocessor, OverwriteCells, SaveAutoGrades
-from sqlalchemy.orm import with_polymorphic
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.orm import scoped_session, sessionmaker, with_polymorphic
 
 # the kinds of cell nbgrader's lookups try, in its order
 GRADED_KINDS = ("GradeCell", "TaskCell")
 COMMENTED_KINDS = ("SolutionCell", "TaskCell")
+
+
+@cache
+def shared_engine(db_url: str) -> Engine:
+    """This process's engine for the gradebook at ``db_url``. SQLAlchemy keeps each statement's
+    compiled form in its engine, and nbgrader's ``Gradebook`` makes a new engine each time it
+    opens: every query was compiled anew for every notebook."""
+    return create_engine(db_url, echo=False, future=True)
 
 
 class NotebookGradebook(Gradebook):
@@ -27,10 +39,14 @@ class NotebookGradebook(Gradebook):
     nbgrader's own query."""
 
     def __init__(self, db_url: str, notebook: str, assignment: str, student: str | None = None):
-        super().__init__(db_url)
+        # nbgrader's own opening, on this process's engine for the database, and without creating
+        # its tables: nbgrader's converter has opened the gradebook before any of its steps runs.
         # nbgrader commits after each cell, and a commit would expire every row read here, each
-        # then read again one by one; this process is the only one grading this submission
-        self.db.registry().expire_on_commit = False
+        # then read again one by one; this process is the only one grading this submission.
+        self.engine = shared_engine(db_url)
+        self.db = scoped_session(sessionmaker(autoflush=True, bind=self.engine, future=True, expire_on_commit=False))
+        self.course_id, self.authenticator = "default_course", None
+        self.check_course(self.course_id)
         self._notebook, self._submission = (notebook, assignment), (notebook, assignment, student)
         self._cells, self._sources, self._grades, self._comments = {}, {}, {}, {}
         try:

@@ -117,3 +117,34 @@ def test_a_notebooks_grades_are_saved_in_one_transaction_all_or_none(db_url):
             gradebook.db.commit()
             raise RuntimeError("the grader failed part-way through the notebook")
     assert _auto_scores(db_url, "ada") == {"test_answer": 1, "written_answer": 2}
+
+
+def test_each_opening_reuses_the_compiled_queries_and_reads_the_database_as_it_is_now(db_url, tmp_path):
+    """Every ``NotebookGradebook`` of a process shares one engine per database, so that nbgrader's
+    queries are compiled once, not once per notebook; each still reads the database as it is,
+    even one made anew at the same path in between."""
+    def opening(notebook, student):
+        cache = []
+        with NotebookGradebook(db_url, notebook, ASSIGNMENT, student) as gradebook:
+            listener = lambda *args: cache.append(args[4].cache_hit)  # noqa: E731 - the execution context's
+            event.listen(gradebook.engine, "before_cursor_execute", listener)
+            try:
+                gradebook.find_grade("test_answer", notebook, ASSIGNMENT, student)
+                gradebook.find_notebook(notebook, ASSIGNMENT)
+            finally:
+                event.remove(gradebook.engine, "before_cursor_execute", listener)
+        return gradebook.engine, cache
+
+    first_engine, _ = opening(NOTEBOOK, "ada")
+    engine, cache = opening(OTHER_NOTEBOOK, "ben")
+    assert engine is first_engine and cache and all(hit == engine.dialect.CACHE_HIT for hit in cache)
+
+    (tmp_path / "gradebook.db").unlink()
+    with Gradebook(db_url) as remade:
+        remade.add_assignment(ASSIGNMENT)
+        remade.add_notebook("renamed", ASSIGNMENT)
+    with NotebookGradebook(db_url, NOTEBOOK, ASSIGNMENT) as gradebook:
+        assert gradebook.engine is engine
+        with pytest.raises(MissingEntry):
+            gradebook.find_notebook(NOTEBOOK, ASSIGNMENT)
+        assert gradebook.find_notebook("renamed", ASSIGNMENT).name == "renamed"
