@@ -6,11 +6,13 @@ feedback/, gradebook.db, exchange/) lives beside the sources and is never commit
 from pathlib import Path
 
 from nbgrader.converters import Autograde, GenerateFeedback
-from nbgrader.preprocessors import CheckCellMetadata, Execute, OverwriteCells, SaveAutoGrades
+from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, Execute, OverwriteCells,
+                                    OverwriteKernelspec, SaveAutoGrades)
 
 from autograders.execute import SANDBOX_KERNEL, SandboxedExecute
 from autograders.feedback import HideHiddenTests
-from autograders.gradebook import OverwriteCellsPrefetched, SaveAutoGradesPrefetched
+from autograders.gradebook import (AssignLatePenaltiesShared, OverwriteCellsPrefetched, OverwriteKernelspecShared,
+                                   SaveAutoGradesPrefetched)
 from autograders.judge import ChooseProbeSeed, JudgeProbeReports
 from autograders.metadata import CheckCellMetadataOnce
 
@@ -31,7 +33,8 @@ c.Exchange.root = str(ROOT / "exchange")
 # Grading: execute in the sandbox, judge outside it (README, "How grading works").
 # SandboxedExecute replaces nbgrader's Execute, the judge decides every test cell between
 # execution and SaveAutoGrades, the metadata check runs once per distinct metadata, and the
-# gradebook's steps read a notebook's rows at once instead of one query per cell.
+# gradebook's steps read a notebook's rows at once instead of one query per cell, all of them on
+# one database engine per process.
 c.SandboxedExecute.kernel_name = SANDBOX_KERNEL
 c.SandboxedExecute.timeout = 60            # seconds per cell
 c.SandboxedExecute.notebook_timeout = 600  # seconds per notebook
@@ -45,7 +48,8 @@ c.SandboxedExecute.draw_figures = False
 # a torch module (4 ms plain), and a graded class raises over a hundred.
 c.SandboxedExecute.traceback_mode = "Plain"
 _ours = {Execute: SandboxedExecute, CheckCellMetadata: CheckCellMetadataOnce,
-         SaveAutoGrades: SaveAutoGradesPrefetched, OverwriteCells: OverwriteCellsPrefetched}
+         SaveAutoGrades: SaveAutoGradesPrefetched, OverwriteCells: OverwriteCellsPrefetched,
+         OverwriteKernelspec: OverwriteKernelspecShared, AssignLatePenalties: AssignLatePenaltiesShared}
 _pipeline = [_ours.get(step, step) for step in Autograde.class_traits()["autograde_preprocessors"].default()]
 _pipeline.insert(_pipeline.index(SandboxedExecute), ChooseProbeSeed)
 _pipeline.insert(_pipeline.index(SaveAutoGradesPrefetched), JudgeProbeReports)

@@ -6,16 +6,19 @@ compiles afresh; with the rest of nbgrader's gradebook work, a third of a gradin
 Their subclasses here do exactly what nbgrader's do, with a ``NotebookGradebook`` that reads the
 notebook's cells, and the student's grades and comments in it, with one query each, and answers
 those lookups from them; ``SaveAutoGrades``'s one commit per graded cell becomes one per notebook.
-Each ``NotebookGradebook`` of a process opens on the same engine (``shared_engine``), so that the
-queries are compiled once per process, not once per notebook.
+Every gradebook these steps open, and those of ``OverwriteKernelspec`` and ``AssignLatePenalties``
+(``SharedGradebook``), opens on the process's one engine for the database (``shared_engine``), so
+that the queries are compiled once per process, not once per notebook and step.
 """
 from __future__ import annotations
 
+import json
 from contextlib import contextmanager
 from functools import cache
 
 from nbgrader.api import BaseCell, Comment, Grade, Gradebook, MissingEntry, SourceCell
-from nbgrader.preprocessors import NbGraderPreprocessor, OverwriteCells, SaveAutoGrades
+from nbgrader.preprocessors import (AssignLatePenalties, NbGraderPreprocessor, OverwriteCells, OverwriteKernelspec,
+                                    SaveAutoGrades)
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.orm import scoped_session, sessionmaker, with_polymorphic
 
@@ -28,25 +31,32 @@ COMMENTED_KINDS = ("SolutionCell", "TaskCell")
 def shared_engine(db_url: str) -> Engine:
     """This process's engine for the gradebook at ``db_url``. SQLAlchemy keeps each statement's
     compiled form in its engine, and nbgrader's ``Gradebook`` makes a new engine each time it
-    opens: every query was compiled anew for every notebook."""
+    opens: every query was compiled anew for every notebook and step."""
     return create_engine(db_url, echo=False, future=True)
 
 
-class NotebookGradebook(Gradebook):
+class SharedGradebook(Gradebook):
+    """nbgrader's gradebook, opened as nbgrader opens it for its pipeline's steps, on this
+    process's engine for the database (``shared_engine``), and without creating its tables:
+    nbgrader's converter has opened the gradebook before any of its steps runs. A commit leaves
+    the rows read so far as they are: nbgrader's steps commit after each cell, and each row
+    would otherwise be read again, one by one; one process grades a submission at a time."""
+
+    def __init__(self, db_url: str):
+        self.engine = shared_engine(db_url)
+        self.db = scoped_session(sessionmaker(autoflush=True, bind=self.engine, future=True, expire_on_commit=False))
+        self.course_id, self.authenticator = "default_course", None
+        self.check_course(self.course_id)
+
+
+class NotebookGradebook(SharedGradebook):
     """nbgrader's gradebook, which answers ``find_source_cell``, ``find_graded_cell``,
     ``find_grade`` and ``find_comment`` for one notebook of one assignment (and one student's
     submission of it) from rows it read once. Any other lookup, and one it has no row for, is
     nbgrader's own query."""
 
     def __init__(self, db_url: str, notebook: str, assignment: str, student: str | None = None):
-        # nbgrader's own opening, on this process's engine for the database, and without creating
-        # its tables: nbgrader's converter has opened the gradebook before any of its steps runs.
-        # nbgrader commits after each cell, and a commit would expire every row read here, each
-        # then read again one by one; this process is the only one grading this submission.
-        self.engine = shared_engine(db_url)
-        self.db = scoped_session(sessionmaker(autoflush=True, bind=self.engine, future=True, expire_on_commit=False))
-        self.course_id, self.authenticator = "default_course", None
-        self.check_course(self.course_id)
+        super().__init__(db_url)
         self._notebook, self._submission = (notebook, assignment), (notebook, assignment, student)
         self._cells, self._sources, self._grades, self._comments = {}, {}, {}, {}
         try:
@@ -126,4 +136,41 @@ class OverwriteCellsPrefetched(OverwriteCells):
             if self.add_missing_cells:
                 nb, resources = self.add_missing_grade_cells(nb, resources)
                 nb, resources = self.add_missing_task_cells(nb, resources)
+        return nb, resources
+
+
+class OverwriteKernelspecShared(OverwriteKernelspec):
+    """nbgrader's ``OverwriteKernelspec`` (the source notebook's kernelspec replaces the
+    submission's), on this process's engine."""
+
+    def preprocess(self, nb, resources):
+        info = resources["nbgrader"]
+        with SharedGradebook(info["db_url"]) as gradebook:
+            kernelspec = gradebook.find_notebook(info["notebook"], info["assignment"]).kernelspec
+        if kernelspec is not None and (kernelspec := json.loads(kernelspec)):
+            nb.metadata["kernelspec"] = kernelspec
+        return nb, resources
+
+
+class AssignLatePenaltiesShared(AssignLatePenalties):
+    """nbgrader's ``AssignLatePenalties`` (its late-submission plugin decides each late
+    notebook's penalty), on this process's engine."""
+
+    def preprocess(self, nb, resources):
+        info = resources["nbgrader"]
+        self.notebook_id, self.assignment_id = info["notebook"], info["assignment"]
+        self.student_id, self.db_url = info["student"], info["db_url"]
+        self.init_plugin()
+        self.gradebook = SharedGradebook(self.db_url)
+        with self.gradebook:
+            submission = self.gradebook.find_submission(self.assignment_id, self.student_id)
+            notebook = self.gradebook.find_submission_notebook(self.notebook_id, self.assignment_id, self.student_id)
+            notebook.late_submission_penalty = None
+            if (late := submission.total_seconds_late) > 0:
+                self.log.warning("%s is %s seconds late", submission, late)
+                penalty = self.plugin_inst.late_submission_penalty(self.student_id, notebook.score, late)
+                self.log.warning("Late submission penalty: %s", penalty)
+                if penalty is not None:
+                    notebook.late_submission_penalty = self._check_late_penalty(notebook, penalty)
+            self.gradebook.db.commit()
         return nb, resources

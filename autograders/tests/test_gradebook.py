@@ -2,11 +2,17 @@
 nbgrader's own query finds, and says what is missing as nbgrader does."""
 from __future__ import annotations
 
+import datetime
+import json
+
+import nbformat
 import pytest
 from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.preprocessors import AssignLatePenalties, OverwriteKernelspec
 from sqlalchemy import event
+from traitlets.config import Config
 
-from autograders.gradebook import NotebookGradebook
+from autograders.gradebook import AssignLatePenaltiesShared, NotebookGradebook, OverwriteKernelspecShared
 from course.pipeline import nbgrader_env
 
 # nbgrader's own add_submission warns that SQLAlchemy skips a cascade it does not need
@@ -15,6 +21,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")
 ASSIGNMENT, NOTEBOOK, OTHER_NOTEBOOK = "ps1", "problems", "extra"
 STUDENTS = ("ada", "ben")
 # name -> kinds of cell nbgrader keeps for it (a cell both graded and answered is two rows)
+ZERO_FOR_LATE = Config({"LateSubmissionPlugin": {"penalty_method": "zero"}})
 CELLS = {"code_answer": ("SolutionCell",), "test_answer": ("GradeCell",),
          "written_answer": ("GradeCell", "SolutionCell"), "task": ("TaskCell",)}
 
@@ -148,3 +155,35 @@ def test_each_opening_reuses_the_compiled_queries_and_reads_the_database_as_it_i
         with pytest.raises(MissingEntry):
             gradebook.find_notebook(NOTEBOOK, ASSIGNMENT)
         assert gradebook.find_notebook("renamed", ASSIGNMENT).name == "renamed"
+
+
+def test_the_steps_on_the_shared_engine_do_what_nbgraders_do(db_url):
+    """``OverwriteKernelspecShared`` and ``AssignLatePenaltiesShared`` leave the notebook and the
+    gradebook as nbgrader's own steps do: the source's kernelspec, and a late notebook's penalty
+    (here the plugin's 'zero': the whole score) while one on time gets none."""
+    kernelspec = {"name": "course-sandbox", "display_name": "Python 3 (course sandbox)", "language": "python"}
+    due = datetime.datetime(2026, 11, 1, 12, 0)
+    with Gradebook(db_url) as gb:
+        gb.update_or_create_notebook(NOTEBOOK, ASSIGNMENT, kernelspec=json.dumps(kernelspec))
+        gb.update_or_create_assignment(ASSIGNMENT, duedate=due)
+        for student, hours_late in (("ada", 5), ("ben", -1)):
+            gb.find_submission(ASSIGNMENT, student).timestamp = due + datetime.timedelta(hours=hours_late)
+            gb.find_grade("test_answer", NOTEBOOK, ASSIGNMENT, student).auto_score = 2
+        gb.db.commit()
+
+    def run(steps):
+        notebooks, penalties = [], {}
+        for student in STUDENTS:
+            nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3"}})
+            resources = {"nbgrader": {"notebook": NOTEBOOK, "assignment": ASSIGNMENT, "student": student,
+                                      "db_url": db_url}}
+            for step in steps:
+                nb, resources = step(config=ZERO_FOR_LATE).preprocess(nb, resources)
+            notebooks.append(nb)
+            with Gradebook(db_url) as gb:
+                penalties[student] = gb.find_submission_notebook(NOTEBOOK, ASSIGNMENT, student).late_submission_penalty
+        return notebooks, penalties
+
+    nbgraders = run([OverwriteKernelspec, AssignLatePenalties])
+    assert nbgraders[1] == {"ada": 2.0, "ben": None} and nbgraders[0][0].metadata.kernelspec == kernelspec
+    assert run([OverwriteKernelspecShared, AssignLatePenaltiesShared]) == nbgraders
