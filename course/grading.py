@@ -294,13 +294,16 @@ def grade_chapters(course: Course, chapters: list[str], jobs: int | None = None,
     one set of workers for all of them (``crew`` when started already), each chapter's reference
     observed once first."""
     runs = {chapter: GradingRun(chapter) for chapter in chapters}
-    tasks = []
+    observations, gradings = [], []
     for chapter, run in runs.items():
         submitted = submitted_students(course, chapter)
         run.skipped = [s for s in submitted if resume and is_current(course, chapter, s)]
         pending = [s for s in submitted if s not in run.skipped]
         if pending:
-            tasks += [Task(chapter)] + [Task(chapter, student) for student in pending]
+            observations.append(Task(chapter))
+            gradings += [Task(chapter, student) for student in pending]
+    # every reference first: a chapter's submissions then never wait, a worker idle, for theirs
+    tasks = observations + gradings
     if not tasks:
         return list(runs.values())
     owned = progress is None

@@ -9,7 +9,7 @@ import pytest
 from autograders.tests import toy
 from course import grading, operations
 from course.grading import Task, run_tasks
-from course.pipeline import Course
+from course.pipeline import Course, PipelineError
 
 # A worker that answers each task at once, and dies on a task named "kill…" (its reference when
 # the chapter is named so), or after half an answer on one named "half…": it reads the JSON
@@ -94,3 +94,31 @@ def test_the_workers_start_before_intake_and_none_start_when_nothing_is_left_to_
     (again,) = operations.autograde(toy_course, toy.ASSIGNMENT, jobs=2)
     assert again.skipped == ["someone"] and FakeWorker.started == 2  # a resumed run with no work starts none
 
+
+
+def test_every_chapters_reference_is_handed_out_before_any_submission(monkeypatch, tmp_path):
+    """A chapter's submissions wait for its reference: were it handed out only after the
+    submissions of the chapters before it, a worker would sit idle while another observes it."""
+    given = []
+
+    class RecordingCrew:
+        def __init__(self, *args):
+            pass
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            pass
+
+        def run(self, tasks, on_done):
+            given.extend(tasks)
+            return {task: {"success": task.student is None, "error": "not graded in this test"} for task in tasks}
+
+    monkeypatch.setattr(grading, "Crew", RecordingCrew)
+    for chapter in ("ch1", "ch2"):
+        for student in ("a", "b"):
+            (tmp_path / "submitted" / student / chapter).mkdir(parents=True)
+    with pytest.raises(PipelineError, match="could not be graded"):
+        grading.grade_chapters(Course(tmp_path), ["ch1", "ch2"], jobs=2, resume=False)
+    assert given == [Task("ch1"), Task("ch2"), Task("ch1", "a"), Task("ch1", "b"), Task("ch2", "a"), Task("ch2", "b")]
