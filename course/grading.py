@@ -302,7 +302,7 @@ def grade_chapters(course: Course, chapters: list[str], jobs: int | None = None,
         if pending:
             observations.append(Task(chapter))
             gradings += [Task(chapter, student) for student in pending]
-    # every reference first: a chapter's submissions then never wait, a worker idle, for theirs
+    # every reference first, so that no chapter's submissions wait for theirs while a worker is idle
     tasks = observations + gradings
     if not tasks:
         return list(runs.values())
