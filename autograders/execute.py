@@ -335,6 +335,7 @@ class SandboxedExecute(Execute):
         is interrupted and the reply is ``error_on_timeout``, once the kernel's own has come
         within ``iopub_timeout``; the kernel's death ends the wait within a second."""
         iopub = self.kc.iopub_channel
+        waiting = zmq.Socket.shadow(iopub.socket.underlying)  # read at once, without asyncio
         deadline = None if timeout is None else time.monotonic() + timeout
         timed_out = reply = None
         arrived = self._early.pop(msg_id, [])
@@ -368,12 +369,11 @@ class SandboxedExecute(Execute):
             wait = 1.0 if deadline is None else min(1.0, deadline - time.monotonic())
             if not await iopub.socket.poll(max(0.0, wait) * 1000):
                 await self._async_check_alive()
-            arrived = list(self._waiting_messages(iopub))
+            arrived = list(self._waiting_messages(waiting))
 
-    def _waiting_messages(self, channel):
-        """Every message the channel holds now, read without waiting (and without an asyncio
+    def _waiting_messages(self, socket):
+        """Every message ``socket`` holds now, read without waiting (and without an asyncio
         future per message, which cost more than decoding one)."""
-        socket = zmq.Socket.shadow(channel.socket.underlying)
         while True:
             try:
                 parts = socket.recv_multipart(zmq.NOBLOCK)

@@ -181,8 +181,9 @@ class Crew:
         self.selector = selectors.DefaultSelector()
         self.workers: list[Worker] = []
         self.idle: list[Worker] = []
-        self.replacements = max(1, jobs)  # a worker that cannot live is not started again and again
-        for _ in range(max(1, jobs)):
+        count = max(1, jobs)
+        self.replacements = count  # a worker that cannot live is not started again and again
+        for _ in range(count):
             self._start_worker()
 
     def __enter__(self):

@@ -1180,14 +1180,18 @@ def pool_request(pool_dir, message, fds=(), timeout=POOL_TIMEOUT_S):
 def pool_reply(sock):
     """The zygote's next answer on ``sock`` (a dict), or None (closed, timed out, garbled)."""
     try:
-        data = sock.recv(65536)
-        return json.loads(data) if data else None
-    except (OSError, ValueError):
+        return _answer(sock.recv(65536))
+    except OSError:
         return None
 
 
-class Refused(Exception):
-    """The kernel must not start here (the reason is the message)."""
+def _answer(data):
+    """A message of the zygote's, decoded (a dict), or None (the connection closed, or garbled)."""
+    try:
+        answer = json.loads(data) if data else None
+    except ValueError:
+        return None
+    return answer if isinstance(answer, dict) else None
 
 
 class PoolKernel:
@@ -1205,16 +1209,16 @@ class PoolKernel:
     @classmethod
     def start(cls, pool_dir, connection_file, extra, cwd, environ, client_pid):
         """Have the pool's zygote fork a kernel working in (a copy of) ``cwd``, for a client
-        (``client_pid``) that connects as ``connection_file`` says. None when the pool cannot
-        start it (then it needs a sandbox of its own); raises ``Refused``."""
+        (``client_pid``) that connects as ``connection_file`` says. None when the pool cannot or
+        must not start it: then the launcher gives it a sandbox of its own, or refuses it (a
+        folder that must not be copied into a sandbox, say), saying why."""
         with open(connection_file) as f:
             conn = json.load(f)
         if conn.get("transport") != "ipc" or workdir_mode() != "copy":
             return None
         prefix = _socket_prefix(conn, client_pid)
-        refusal = _unsafe_kernel_folder(connection_file, prefix, cwd)
-        if refusal:
-            raise Refused(refusal)
+        if _unsafe_kernel_folder(connection_file, prefix, cwd):
+            return None
         lim = limits()
         entries, fds, left_out = _folder_entries(cwd, lim["workdir_size"] // 2, lim["workdir_entries"])
         read_fd, write_fd = os.pipe()
@@ -1246,25 +1250,21 @@ class PoolKernel:
         return cls(sock, job, relay)
 
     def poll(self):
-        if self.returncode is None:
-            self._sock.settimeout(0.0)
-            try:
-                self._ended(self._sock.recv(65536))
-            except BlockingIOError:
-                pass
-            except OSError:
-                self._ended(b"")
-        return self.returncode
+        try:
+            return self.wait(0.0)
+        except subprocess.TimeoutExpired:
+            return None
 
     def wait(self, timeout=None):
         if self.returncode is None:
             self._sock.settimeout(timeout)
             try:
-                self._ended(self._sock.recv(65536))
-            except TimeoutError:
+                data = self._sock.recv(65536)
+            except (TimeoutError, BlockingIOError):
                 raise subprocess.TimeoutExpired("a kernel of the pool", timeout) from None
             except OSError:
-                self._ended(b"")
+                data = b""
+            self._release((_answer(data) or {}).get("exit", -signal.SIGKILL))
         return self.returncode
 
     def send_signal(self, signum):
@@ -1278,13 +1278,6 @@ class PoolKernel:
     def kill(self):
         self.send_signal(signal.SIGKILL)
 
-    def _ended(self, data):
-        try:
-            reply = json.loads(data) if data else {}
-        except ValueError:
-            reply = {}
-        self._release(reply.get("exit", -signal.SIGKILL) if isinstance(reply, dict) else -signal.SIGKILL)
-
     def _release(self, returncode):
         self.returncode = returncode
         self._sock.close()
@@ -1295,10 +1288,7 @@ def _kernel_from_pool(pool_dir, connection_file, extra):
     """Have the pool's zygote fork the kernel, and stand for it until it ends (the client
     watches and kills this process). The kernel's exit code, or None when the pool could not
     start it: then the kernel gets a sandbox of its own."""
-    try:
-        kernel = PoolKernel.start(pool_dir, connection_file, extra, os.getcwd(), os.environ, os.getppid())
-    except Refused as refusal:
-        return _refuse(str(refusal))
+    kernel = PoolKernel.start(pool_dir, connection_file, extra, os.getcwd(), os.environ, os.getppid())
     if kernel is None:
         return None
 

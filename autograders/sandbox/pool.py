@@ -25,7 +25,7 @@ import time
 from jupyter_client.provisioning import LocalProvisioner
 
 from . import LAUNCHER
-from .launch import (POOL_ENV, POOL_SOCKET, PoolKernel, Refused, parse_args, pool_reply, pool_request, protections,
+from .launch import (POOL_ENV, POOL_SOCKET, PoolKernel, parse_args, pool_reply, pool_request, protections,
                      workdir_mode)
 
 # A pool that never answered this many times in a row will not start here: each try costs
@@ -143,14 +143,10 @@ class PoolProvisioner(LocalProvisioner):
         cwd = str(kwargs.get("cwd") or os.getcwd())
         if env.get(POOL_ENV):
             connection_file, extra = parse_args(cmd[2:])
-            try:
-                kernel = PoolKernel.start(env[POOL_ENV], connection_file, extra, cwd, env, os.getpid())
-            except Refused:
-                kernel = None  # the launcher refuses it, and says why
-            else:
-                if kernel is None:  # a sandbox of its own
-                    kwargs["env"] = {name: value for name, value in env.items() if name != POOL_ENV}
+            kernel = PoolKernel.start(env[POOL_ENV], connection_file, extra, cwd, env, os.getpid())
             if kernel is not None:
                 self.process, self.pid, self.pgid, self.cwd = kernel, None, None, cwd
                 return self.connection_info
+        # the launcher gives it a sandbox of its own, or refuses it, saying why
+        kwargs["env"] = {name: value for name, value in env.items() if name != POOL_ENV}
         return await super().launch_kernel(cmd, **kwargs)

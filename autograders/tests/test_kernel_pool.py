@@ -296,3 +296,12 @@ def test_grading_has_its_kernels_forked_without_a_launcher_process(pool, tmp_pat
     monkeypatch.setenv(POOL_ENV, str(tmp_path / "no-pool-here"))
     assert _graded_by_sandboxed_execute(tmp_path, WHO_FORKED_ME) == "False the student's\n"
     assert launched == [None] and pool.ready() and pool.kernels_served == 1  # the launcher was not sent to the pool
+
+
+def test_a_folder_that_must_not_reach_a_sandbox_is_refused_and_never_sent_to_the_pool(pool, capfd):
+    from autograders.sandbox import REPO_ROOT
+
+    with pytest.raises(RuntimeError):  # the kernel never starts
+        _graded_by_sandboxed_execute(REPO_ROOT, "print('ran')")
+    assert "would be open to student code" in capfd.readouterr().err
+    assert pool.ready() and pool.kernels_served == 0
