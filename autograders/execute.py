@@ -21,6 +21,7 @@ from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, CaselessStrEnum, DottedObjectName, Integer, Type, Unicode
 
+from autograders.hidden import hidden_code_from
 from autograders.sandbox.pool import PoolProvisioner
 
 SANDBOX_KERNEL = "course-sandbox"
@@ -29,6 +30,11 @@ BATCH_FEATURE = "execute_cells"  # a grading kernel's (course_kernel.GradingKern
 # once a thousand wait at either end; at a few messages a cell, a batch stays well under that.
 # The next batch goes once this one is read.
 BATCH_CELLS = 50
+
+
+# The names of the errors the grader itself records in a cell (``error_output``, and nbgrader's
+# ``error_on_timeout``)
+GRADER_ERRORS = frozenset({"KernelDied", "CellTimeout", "KernelLost", "NotRun", "CellTimeoutError"})
 
 
 def error_output(ename: str, message: str):
@@ -138,7 +144,15 @@ class SandboxedExecute(Execute):
     them one after the other as nbclient's requests would, while the cells are read here one by
     one, as nbclient reads them, with the same time limits. After a kernel restart, and with
     another kernel, cells are sent one at a time as nbclient sends them.
+
+    Hidden test code reaches the kernel only when its cell runs: a batch ends before the first
+    cell that may hold it (``hidden.hidden_code_from``), so that the outputs of the cells before
+    it were made while no hidden code was readable. A display update reaches only the outputs of
+    the cell that makes it, never an earlier cell's, and no widget state is stored.
     """
+
+    store_widget_state = Bool(False, help="Store the widgets' state in the graded notebook. Off: any cell, "
+                              "run after hidden tests, could write it, and no grade needs it.").tag(config=True)
 
     kernel_name = Unicode(SANDBOX_KERNEL, help="The kernelspec that runs submissions.").tag(config=True)
     notebook_timeout = Integer(600, help="Seconds the whole notebook may take.").tag(config=True)
@@ -175,6 +189,7 @@ class SandboxedExecute(Execute):
         self._early: dict[str, list] = {}  # message id of each cell sent, not yet read -> what came early
         self._early_bytes: dict[str, int] = {}
         self._may_batch = self.batch_cells
+        self._hidden_from = hidden_code_from(nb.cells)
         self._kernel_dir = tempfile.mkdtemp(prefix="course-kernel-")
         try:
             return super().preprocess(nb, resources, km)
@@ -318,7 +333,8 @@ class SandboxedExecute(Execute):
         kernel; the message id of ``first``."""
         self._batch = uuid.uuid4().hex
         cells = []
-        for index in range(first, len(self.nb.cells)):
+        end = self._hidden_from if first < self._hidden_from else len(self.nb.cells)
+        for index in range(first, end):
             cell = self.nb.cells[index]
             if index == first or self._runs(cell):
                 msg_id = f"{self._batch}-{index}"
@@ -394,6 +410,16 @@ class SandboxedExecute(Execute):
                 return
             self._early_bytes[msg_id] = self._early_bytes.get(msg_id, 0) + size
         kept.append(msg)
+
+    def process_message(self, msg, cell, cell_index):
+        # nbclient updates every output of a display id, in whichever cell made it: a cell that
+        # runs after hidden code could rewrite an earlier cell's output. Each cell's display ids
+        # are its own.
+        content = msg.get("content")
+        transient = content.get("transient") if isinstance(content, dict) else None
+        if isinstance(transient, dict) and transient.get("display_id"):
+            content["transient"] = {**transient, "display_id": f"{cell_index}:{transient['display_id']}"}
+        return super().process_message(msg, cell, cell_index)
 
     def output(self, outs, msg, display_id, cell_index):
         size = text_size(msg.get("content", {}))

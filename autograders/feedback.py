@@ -1,21 +1,18 @@
 """Feedback that teaches without leaking: hidden tests never reach a student-visible file."""
 from __future__ import annotations
 
-import re
-
 from course_probe import MIME_TYPE
-from nbformat.v4 import new_output
+from nbformat.v4 import new_markdown_cell, new_output
 from nbgrader.preprocessors import NbGraderPreprocessor
 
-HIDDEN_REGION = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[^\n]*\n?",
-                           re.MULTILINE | re.DOTALL)
+from .hidden import hidden_code_from, is_test_cell, split_hidden
+
 MIN_QUOTED_LINE = 16  # shorter lines ("import torch", "return [") are too common to be a leak
 REDACTED = "[output removed: it quoted the grader's hidden tests]\n"
-
-
-def split_hidden(source: str) -> tuple[str, list[str]]:
-    """The visible part of a cell's source, and its hidden regions."""
-    return HIDDEN_REGION.sub("", source), HIDDEN_REGION.findall(source)
+OUTPUTS_WITHHELD = (
+    "**From here on, this feedback shows your code and each test's verdict, but not your cells' "
+    "outputs.** They were made after the grader's hidden tests had entered your kernel, where "
+    "code could read them. Run the notebook yourself to see them.")
 
 
 def _texts(output) -> list[str]:
@@ -27,17 +24,25 @@ def _texts(output) -> list[str]:
 
 
 class HideHiddenTests(NbGraderPreprocessor):
-    """Test cells keep their public part only; outputs quoting hidden code are removed.
+    """What the student sees of a graded notebook: nothing made after hidden code was readable.
 
-    The judge has already replaced each test cell's outputs by its verdict. A submission may
-    still try to smuggle the hidden tests out through its own cells (a later cell that prints
-    the kernel's input history, say): any output that contains a line of hidden test code is
-    replaced by a notice, and stray probe reports are dropped.
+    From the first cell that may hold hidden code on (``hidden.hidden_code_from``), a cell's
+    outputs were made by a kernel in which the hidden tests could be read, and a submission can
+    carry them out in any encoding (base64, compressed, split over cells). Those cells keep
+    their code but lose their outputs, execution counts and timings; the test cells keep only
+    their outputs, which the judge wrote from the reference alone. The grading kernel never receives a
+    cell's hidden code before that cell runs (``SandboxedExecute``), and display updates reach
+    only the cell that makes them, so the outputs of the cells before that point are the
+    student's own. No widget state is kept either: any cell could have written it.
+
+    As a second line, every output that is kept and quotes a line of hidden test code is
+    replaced by a notice, and stray probe reports are dropped. Test cells keep their public
+    part only.
     """
 
     def preprocess(self, nb, resources):
-        hidden_lines = set()
-        visible_lines = set()
+        start = hidden_code_from(nb.cells)
+        hidden_lines, visible_lines = set(), set()
         for cell in nb.cells:
             visible, hidden = split_hidden(cell.source)
             visible_lines.update(line.strip() for line in visible.splitlines())
@@ -49,9 +54,15 @@ class HideHiddenTests(NbGraderPreprocessor):
                 cell.source = "# Hidden tests: they run when grading; your feedback shows their result below."
         secrets = {line for line in hidden_lines - visible_lines
                    if len(line) >= MIN_QUOTED_LINE and not line.startswith("###")}
-        for cell in nb.cells:
+        for index, cell in enumerate(nb.cells):
             if cell.cell_type != "code":
                 continue
+            if index >= start:
+                cell.execution_count = None
+                cell.metadata.pop("execution", None)
+                if not is_test_cell(cell):
+                    cell.outputs = []
+                    continue
             kept = []
             for output in cell.get("outputs", []):
                 if MIME_TYPE in output.get("data", {}):
@@ -60,4 +71,7 @@ class HideHiddenTests(NbGraderPreprocessor):
                     output = new_output("stream", name="stdout", text=REDACTED)
                 kept.append(output)
             cell.outputs = kept
+        nb.metadata.pop("widgets", None)
+        if start < len(nb.cells):
+            nb.cells.insert(start, new_markdown_cell(OUTPUTS_WITHHELD))
         return nb, resources

@@ -9,6 +9,9 @@ and the feedback shows the verdict's message, never the probe's code, values or 
 """
 from __future__ import annotations
 
+import ast
+import builtins
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,9 +20,16 @@ from nbformat.v4 import new_output
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import NbGraderPreprocessor
 
-from .execute import SANDBOX_KERNEL, SandboxedExecute, error_output
+from .execute import GRADER_ERRORS, SANDBOX_KERNEL, SandboxedExecute, error_output
+from .hidden import is_test_cell, split_hidden
 from .reference import grading_seed, reference_reports
-from .reports import cell_reports, is_test_cell
+from .reports import cell_reports
+
+# Names a verdict may give for an error: Python's own exceptions and the grader's. Any other
+# name, like any message, was chosen by code that ran beside the hidden tests, and is not shown.
+ERROR_NAMES = frozenset(name for name, value in vars(builtins).items()
+                        if isinstance(value, type) and issubclass(value, BaseException)) | GRADER_ERRORS
+MAX_MESSAGE = 2000  # longer is no public check's message (and would make the match slow)
 
 
 @dataclass(frozen=True)
@@ -33,8 +43,44 @@ class Verdict:
         return [error_output("TestFailed", self.message)]
 
 
+def error_name(name) -> str:
+    """``name`` if it is one of ``ERROR_NAMES``, else a phrase that says nothing of it."""
+    return name if isinstance(name, str) and name in ERROR_NAMES else "an exception"
+
+
+def _message_pattern(node) -> re.Pattern | None:
+    """A pattern for the text of an assertion's message, and its constant parts: a string
+    literal, or an f-string whose values may be anything."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return re.compile(re.escape(node.value), re.DOTALL)
+    if isinstance(node, ast.JoinedStr):
+        parts = [re.escape(part.value) if isinstance(part, ast.Constant) else "(?:.*?)" for part in node.values]
+        return re.compile("".join(parts), re.DOTALL)
+    return None
+
+
+def public_check_message(visible_source: str, evalue) -> str:
+    """What a student is told of a failed public check: the message of the assertion in the
+    cell's visible code that ``evalue`` is the text of, with the values an f-string put in it
+    shown as "…". An ``evalue`` that is no assertion's message of this cell shows nothing:
+    it was written in the student's kernel, after the hidden tests were sent there."""
+    try:
+        tree = ast.parse(visible_source)
+    except (SyntaxError, ValueError):
+        tree = None
+    if tree is not None and isinstance(evalue, str) and len(evalue) <= MAX_MESSAGE:
+        for node in ast.walk(tree):
+            pattern = _message_pattern(node.msg) if isinstance(node, ast.Assert) and node.msg else None
+            if pattern is not None and pattern.fullmatch(evalue):
+                if isinstance(node.msg, ast.Constant):
+                    return node.msg.value
+                return "".join(part.value if isinstance(part, ast.Constant) else "…" for part in node.msg.values)
+    return "run this cell in your notebook to see which"
+
+
 def judge_cell(cell, reference: dict) -> Verdict:
-    """Decide one executed test cell against the reference's report for it."""
+    """Decide one executed test cell against the reference's report for it. The verdict's
+    message is made of the reference's words and the cell's visible code alone."""
     reports = cell_reports(cell)
     rules = reference["expectations"]
     topic = rules[0]["why"] if rules else "this test"
@@ -43,12 +89,13 @@ def judge_cell(cell, reference: dict) -> Verdict:
     if not reports:
         errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
         if errors and errors[0].get("ename") == "AssertionError":
-            return Verdict(False, f"a public check failed: {str(errors[0].get('evalue', ''))[:300]}")
-        reason = errors[0].get("ename", "an error") if errors else "no result"
+            visible, _ = split_hidden(cell.source)
+            return Verdict(False, f"a public check failed: {public_check_message(visible, errors[0].get('evalue'))}")
+        reason = error_name(errors[0].get("ename")) if errors else "no result"
         return Verdict(False, f"this test could not run ({reason}). It is about: {topic}")
     report = reports[0]
     if report.get("error"):
-        return Verdict(False, f"your code raised {str(report['error'])[:80]} while being tested; "
+        return Verdict(False, f"your code raised {error_name(report['error'])} while being tested; "
                               f"it is about: {topic}")
     student = [e for e in report.get("expectations", []) if isinstance(e, dict) and "name" in e]
     values = {}

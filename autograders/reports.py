@@ -4,12 +4,8 @@ from __future__ import annotations
 import json
 
 from course_probe import MIME_TYPE
-from nbgrader import utils
 
-
-def is_test_cell(cell) -> bool:
-    """An autograded test cell: graded, not an answer, code."""
-    return cell.cell_type == "code" and utils.is_grade(cell) and not utils.is_solution(cell)
+from .hidden import is_test_cell
 
 
 def cell_reports(cell) -> list[dict]:

@@ -16,7 +16,7 @@ import pytest
 from nbgrader import utils
 
 from autograders.bank import with_answers
-from autograders.tests import toy
+from autograders.tests import leaks, toy
 from autograders.tests.conftest import make_toy_course
 
 REPO = Path(__file__).resolve().parents[2]
@@ -179,6 +179,8 @@ def graded():
     for name, (edit, source, outcome) in _structural().items():
         course.submit_notebook(name, toy.ASSIGNMENT, _edited(_notebook_with(source), edit))
         expected[name] = outcome
+    for name, (answers, _) in leaks.CHANNELS.items():
+        course.submit_notebook(f"leak_{name}", toy.ASSIGNMENT, with_answers(reference, answers))
     for name, (filename, content, outcome) in RAW_FILES.items():
         folder = course.root / "submitted" / name / toy.ASSIGNMENT
         folder.mkdir(parents=True, exist_ok=True)
@@ -253,12 +255,54 @@ def test_no_network_connection_was_made(graded):
 
 def test_feedback_shows_a_reason_and_never_hidden_code(graded):
     feedback = list((graded["course"].root / "feedback").rglob("*.html"))
-    assert len(feedback) >= len(graded["expected"])
-    hidden_lines = ["secret_marker_for_leak_tests", "def probe(seed)", "cp.report(probe)", "BEGIN HIDDEN TESTS"]
+    assert len(feedback) >= len(graded["expected"]) + len(leaks.CHANNELS)
     for path in feedback:
         html = path.read_text()
-        assert not [line for line in hidden_lines if line in html], f"hidden test code in {path}"
+        assert not leaks.hidden_code_in(html), f"hidden test code in {path}, as it is or decoded"
+        assert not leaks.smuggled(html), f"a smuggler's output in {path}"
     wrong = graded["course"].root / "feedback" / "patch_allclose" / toy.ASSIGNMENT / f"{toy.NOTEBOOK}.html"
     assert "double(x) must be 2 * x" in wrong.read_text() or "a public check failed" in wrong.read_text()
     broken = graded["course"].root / "feedback" / "invalid_json" / toy.ASSIGNMENT / f"{toy.NOTEBOOK}.html"
     assert "could not be graded" in broken.read_text()
+
+
+def _leak_files(graded, name, folder):
+    return list((graded["course"].root / folder / f"leak_{name}" / toy.ASSIGNMENT).iterdir())
+
+
+@pytest.mark.parametrize("name", sorted(leaks.CHANNELS))
+def test_a_smuggler_keeps_the_marks_of_its_correct_answers(graded, name):
+    cells = graded["scores"][f"leak_{name}"]
+    _, correct = leaks.CHANNELS[name]
+    assert _outcome(cells, "halve") == "full", cells
+    assert (_outcome(cells, "double") == "full") == correct, cells
+
+
+@pytest.mark.parametrize("name", sorted(leaks.CHANNELS))
+def test_no_smuggled_hidden_code_reaches_the_smugglers_feedback(graded, name):
+    files = _leak_files(graded, name, "feedback")
+    assert [path.name for path in files] == [f"{toy.NOTEBOOK}.html"], "only the feedback page reaches the student"
+    html = files[0].read_text()
+    assert not leaks.hidden_code_in(html)
+    assert not leaks.smuggled(html)
+    assert "Passed" in html  # the verdicts are there
+
+
+@pytest.mark.parametrize("name", leaks.OPEN_IN_THE_KERNEL)
+def test_the_channels_carried_hidden_code_out_of_the_kernel_into_the_graded_notebook(graded, name):
+    # proof that each attack works: what the student would have seen without the feedback's rule
+    graded_notebook = next(p for p in _leak_files(graded, name, "autograded") if p.suffix == ".ipynb")
+    nb = nbformat.read(graded_notebook, as_version=4)
+    outputs = [output for cell in nb.cells if cell.cell_type == "code" and cell not in _test_cells(nb)
+               for output in cell.outputs]
+    assert leaks.hidden_code_in(nbformat.writes(nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell(outputs=outputs)])))
+
+
+def test_a_verdict_quotes_neither_a_students_message_nor_an_exception_name(graded):
+    message = (graded["course"].root / "feedback" / "leak_public_check_message" / toy.ASSIGNMENT
+               / f"{toy.NOTEBOOK}.html").read_text()
+    assert "a public check failed: run this cell in your notebook to see which" in message
+    name = (graded["course"].root / "feedback" / "leak_exception_name" / toy.ASSIGNMENT
+            / f"{toy.NOTEBOOK}.html").read_text()
+    assert "could not run (an exception)" in name and "raised an exception while being tested" in name

@@ -7,7 +7,7 @@ import nbformat
 import pytest
 
 from autograders.bank import with_answers
-from autograders.tests import toy
+from autograders.tests import leaks, toy
 from autograders.tests.conftest import make_toy_course
 from course import operations
 from course.pipeline import PipelineError
@@ -43,6 +43,20 @@ def test_2_released_notebooks_hold_no_hidden_test_code():
         text = path.read_text()
         for marker in ("HIDDEN TESTS", "course_probe", "cp.report"):
             assert marker not in text, f"{marker} in {path}"
+
+
+def test_2_feedback_holds_no_hidden_test_code_in_any_encoding(toy_course):
+    # correct answers that carry the hidden tests out: through the batch not yet run, through
+    # IPython's history in a later cell, and through a display updated while the tests run
+    channels = ("pending_batch", "history", "display_update")
+    for name in channels:
+        toy_course.submit_notebook(name, toy.ASSIGNMENT, with_answers(_reference(toy_course), leaks.CHANNELS[name][0]))
+    scores = _grade(toy_course)
+    operations.feedback(toy_course, toy.ASSIGNMENT)
+    for name in channels:
+        assert sum(score for score, _ in scores[name].values()) == 5, scores[name]
+        html = (toy_course.root / "feedback" / name / toy.ASSIGNMENT / f"{toy.NOTEBOOK}.html").read_text()
+        assert not leaks.hidden_code_in(html) and not leaks.smuggled(html), name
 
 
 def test_6_grading_twice_gives_the_same_scores(toy_course):
