@@ -22,6 +22,7 @@ from nbgrader.preprocessors import Execute
 from traitlets import Bool, CaselessStrEnum, DottedObjectName, Integer, Type, Unicode
 
 from autograders.hidden import hidden_code_from
+from autograders.sandbox.memory import LIMIT_HIT
 from autograders.sandbox.pool import PoolProvisioner
 
 SANDBOX_KERNEL = "course-sandbox"
@@ -32,13 +33,22 @@ BATCH_FEATURE = "execute_cells"  # a grading kernel's (course_kernel.GradingKern
 BATCH_CELLS = 50
 
 
-# The names of the errors the grader itself records in a cell (``error_output``, and nbgrader's
-# ``error_on_timeout``)
-GRADER_ERRORS = frozenset({"KernelDied", "CellTimeout", "KernelLost", "NotRun", "CellTimeoutError"})
+# The errors the grader itself records in a cell (and nbgrader's ``error_on_timeout``), each with
+# its message: only these can show where the student's outputs do not (feedback.HideHiddenTests)
+GRADER_ERRORS = {
+    "KernelDied": "the kernel died while running this cell",
+    "MemoryLimit": "the sandbox stopped the kernel: this cell went over the memory a submission may use",
+    "CellTimeout": "the cell did not stop when interrupted at its time limit",
+    "CellTimeoutError": "the cell ran past its time limit",
+    "KernelLost": "the grader lost contact with the kernel during this cell",
+    "NotRun": "not run: the notebook used up its time or kernel restarts",
+}
 
 
-def error_output(ename: str, message: str):
-    """An error output that shows ``message`` and nothing else (no traceback of any code)."""
+def error_output(ename: str, message: str | None = None):
+    """An error output that shows ``message`` (by default the grader's own for ``ename``) and
+    nothing else (no traceback of any code)."""
+    message = GRADER_ERRORS[ename] if message is None else message
     return new_output("error", ename=ename, evalue=message, traceback=[f"{ename}: {message}"])
 
 
@@ -237,19 +247,22 @@ class SandboxedExecute(Execute):
         if cell.cell_type != "code":
             return cell, resources
         if time.monotonic() >= self._deadline or self._restarts > self.max_kernel_restarts:
-            cell.outputs = [error_output("NotRun", "not run: the notebook used up its time or kernel restarts")]
+            cell.outputs = [error_output("NotRun")]
             return cell, resources
         retry = False
         try:
             result = super().preprocess_cell(cell, resources, index)
         except DeadKernelError:
-            failure, retry = error_output("KernelDied", "the kernel died while running this cell"), True
+            over = self._memory_limit_hit()
+            # over the memory limit, the cell would only be stopped again
+            failure = error_output("MemoryLimit", over) if over else error_output("KernelDied")
+            retry = not over
         except CellTimeoutError:
             # the cell ignored the interrupt: it would block every later cell
-            failure = error_output("CellTimeout", "the cell did not stop when interrupted at its time limit")
+            failure = error_output("CellTimeout")
         except Exception as exc:  # noqa: BLE001 - e.g. forked children garbling the kernel's messages
             self.log.warning("Lost the kernel in cell %d: %s: %s", index, type(exc).__name__, exc)
-            failure = error_output("KernelLost", "the grader lost contact with the kernel during this cell")
+            failure = error_output("KernelLost")
             retry = True
         else:
             return result
@@ -264,6 +277,18 @@ class SandboxedExecute(Execute):
         self._fatal_cells.add(index)
         self._restart_and_replay(index)
         return cell, resources
+
+    def _memory_limit_hit(self) -> str | None:
+        """Why the sandbox stopped the kernel, if it went over the memory limit (the launcher,
+        or the pool's client, leaves ``memory.LIMIT_HIT`` beside the connection file)."""
+        path = os.path.join(self._kernel_dir, LIMIT_HIT)
+        try:
+            with open(path) as f:
+                why = f.read().strip() or "the kernel went over the sandbox's memory limit and was killed"
+            os.unlink(path)
+        except OSError:
+            return None
+        return f"{why}: this cell used more memory than a submission may"
 
     def _restart_and_replay(self, failed_index):
         """Start a fresh kernel and rerun the cells before ``failed_index`` that did not kill it."""

@@ -5,6 +5,7 @@ from course_probe import MIME_TYPE
 from nbformat.v4 import new_markdown_cell, new_output
 from nbgrader.preprocessors import NbGraderPreprocessor
 
+from .execute import GRADER_ERRORS, error_output
 from .hidden import hidden_code_from, is_test_cell, split_hidden
 
 MIN_QUOTED_LINE = 16  # shorter lines ("import torch", "return [") are too common to be a leak
@@ -23,14 +24,24 @@ def _texts(output) -> list[str]:
     return [t if isinstance(t, str) else "".join(t) for t in texts]
 
 
+def _grader_errors(outputs) -> list:
+    """The first error the grader recorded among ``outputs`` (the kernel died, hit the memory
+    limit, timed out), made afresh from its name: the student's code may have raised an error of
+    the same name, whose message and traceback are its own."""
+    names = [o.get("ename") for o in outputs if o.get("output_type") == "error" and o.get("ename") in GRADER_ERRORS]
+    return [error_output(names[0])] if names else []
+
+
 class HideHiddenTests(NbGraderPreprocessor):
     """What the student sees of a graded notebook: nothing made after hidden code was readable.
 
     From the first cell that may hold hidden code on (``hidden.hidden_code_from``), a cell's
     outputs were made by a kernel in which the hidden tests could be read, and a submission can
     carry them out in any encoding (base64, compressed, split over cells). Those cells keep
-    their code but lose their outputs, execution counts and timings; the test cells keep only
-    their outputs, which the judge wrote from the reference alone. The grading kernel never receives a
+    their code but lose their outputs, execution counts and timings, but for an error that the
+    grader recorded (the kernel died or went over its memory limit: its name alone, with the
+    grader's own message); the test cells keep only their outputs, which the judge wrote from the
+    reference alone. The grading kernel never receives a
     cell's hidden code before that cell runs (``SandboxedExecute``), and display updates reach
     only the cell that makes them, so the outputs of the cells before that point are the
     student's own. No widget state is kept either: any cell could have written it.
@@ -61,7 +72,7 @@ class HideHiddenTests(NbGraderPreprocessor):
                 cell.execution_count = None
                 cell.metadata.pop("execution", None)
                 if not is_test_cell(cell):
-                    cell.outputs = []
+                    cell.outputs = _grader_errors(cell.outputs)
                     continue
             kept = []
             for output in cell.get("outputs", []):

@@ -28,7 +28,7 @@ from .reports import cell_reports
 # Names a verdict may give for an error: Python's own exceptions and the grader's. Any other
 # name, like any message, was chosen by code that ran beside the hidden tests, and is not shown.
 ERROR_NAMES = frozenset(name for name, value in vars(builtins).items()
-                        if isinstance(value, type) and issubclass(value, BaseException)) | GRADER_ERRORS
+                        if isinstance(value, type) and issubclass(value, BaseException)) | set(GRADER_ERRORS)
 MAX_MESSAGE = 2000  # longer is no public check's message (and would make the match slow)
 
 

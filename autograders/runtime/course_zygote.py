@@ -11,7 +11,7 @@ zygote's memory, never from an earlier child's, so no Python state crosses betwe
 What else could cross, inside the one sandbox the kernels share in turn, is cleared before the
 next request is accepted: every other process in the sandbox is killed (``kill(-1, SIGKILL)``
 until none is left) and the folders a kernel can write (``/tmp``, ``/dev/shm``, the working
-folder, the kernel folder) are emptied. The zygote is not dumpable, so a kernel, which runs as
+folder, the kernel folder) are emptied, and System V IPC objects removed. The zygote is not dumpable, so a kernel, which runs as
 the same uid, can neither trace it nor read its memory or its file descriptors; a kernel that
 kills or stops it only ends the pool, which its owner then replaces (``KernelPool``).
 
@@ -192,6 +192,8 @@ def _become_kernel(request, fds, args):
         os.dup2(null, 1)
         os.close(null)
         _set_dumpable(1)
+        with open("/proc/self/oom_score_adj", "w") as f:
+            f.write("1000")  # over the memory limit, the OOM killer ends this kernel, not the zygote
         os.environ.update({k: str(v) for k, v in request.get("env", {}).items()})
         _fill_workdir(args.workdir, request["entries"], files)
         os.chdir(args.workdir)
@@ -253,7 +255,8 @@ def _reap():
 
 
 def _sweep(args):
-    """Kill every other process of the sandbox, then empty every folder a kernel can write."""
+    """Kill every other process of the sandbox, then empty every folder a kernel can write, and
+    remove what a kernel may leave in the IPC namespace."""
     deadline = time.monotonic() + 10
     while True:
         try:
@@ -268,6 +271,31 @@ def _sweep(args):
         time.sleep(0.005)
     for folder in ("/tmp", "/dev/shm", args.workdir, args.kernel_dir):
         _empty(folder)
+    _remove_ipc_objects()
+
+
+IPC_RMID = 0
+_IPC_KINDS = (("shm", "shmctl"), ("msg", "msgctl"), ("sem", "semctl"))
+
+
+def _remove_ipc_objects():
+    """Remove the System V IPC objects of the sandbox's IPC namespace: they outlive the kernel
+    that made them, and hold memory that no process maps (the sandbox's system-call filter
+    refuses to make them; this is for a machine where it cannot)."""
+    libc = None
+    for kind, call in _IPC_KINDS:
+        try:
+            with open(f"/proc/sysvipc/{kind}") as f:
+                ids = [int(line.split()[1]) for line in f.readlines()[1:] if line.strip()]
+        except (OSError, ValueError, IndexError):
+            continue
+        if ids and libc is None:
+            libc = ctypes.CDLL(None, use_errno=True)
+        for ident in ids:
+            if call == "semctl":
+                getattr(libc, call)(ident, 0, IPC_RMID)
+            else:
+                getattr(libc, call)(ident, IPC_RMID, None)
 
 
 def _empty(folder):

@@ -22,6 +22,9 @@ _LABELS = [
     ("resource_limits", "resource limits (setrlimit)"),
     ("nproc_limit", "process-count limit"),
     ("prlimit", "prlimit binary (util-linux)"),
+    ("syscall_filter", "system-call filter: no System V IPC, no anonymous files"),
+    ("memory_cgroup", "memory cgroup per sandbox (counts memory no process maps)"),
+    ("memory_protection", "what bounds a sandbox's memory"),
 ]
 
 
@@ -30,6 +33,8 @@ def _mark(key, value):
         return "info"
     if key == "per_kernel_uid" and isinstance(value, str):
         return "n/a "
+    if key == "memory_protection":
+        return "info"
     return "MISS" if value is False or (key == "bwrap_usable" and value is not True) else "ok  "
 
 
@@ -47,7 +52,7 @@ def _doctor(as_json):
         print(f"missing: {info['missing'] or 'nothing'}")
         for line in warnings_for(info):
             print(line)
-    return 0 if info["bwrap_usable"] is True else 1
+    return 0 if info["bwrap_usable"] is True and not info["memory_refused"] else 1
 
 
 def main(argv=None):

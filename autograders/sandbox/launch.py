@@ -64,6 +64,11 @@ import tempfile
 import threading
 import time
 
+try:
+    from . import memory
+except ImportError:  # run as the launcher script (start.py), whose folder is sys.path[0]
+    import memory
+
 # --------------------------------------------------------------------------------------------
 # Where things are: derived at run time (CI runs from a fresh clone in another folder)
 
@@ -86,6 +91,9 @@ KERNEL_OPTIONS = ("--HistoryManager.hist_file=:memory:",
                   "--IPKernelApp.kernel_class=course_kernel.GradingKernel",
                   "--IPKernelApp.outstream_class=course_kernel.GradingOutStream")
 UID_RANGE_DEFAULT = (61000, 61063)
+# The OOM killer's preference for the sandbox's processes (1000: first of all): student code
+# goes before anything else of the machine, and a pool's kernels (1000) before its zygote.
+SANDBOX_OOM_SCORE_ADJ = 500
 PROBE_UID = 65534  # the unprivileged uid the probe uses; never one of the range
 LOCK_DIR_CANDIDATES = ("/run/course-sandbox",
                        os.path.join(tempfile.gettempdir(), "course-sandbox-locks"))
@@ -186,15 +194,16 @@ _FEATURES_CACHE = {}
 
 
 def _bwrap_features(bwrap):
-    """The options of this bwrap that are newer than what every version has: ``--size``
-    (tmpfs size limits, 0.8) and ``--disable-userns`` (no user namespaces inside, 0.8)."""
+    """The options of this bwrap that not every version has: ``--size`` (tmpfs size limits,
+    0.8), ``--disable-userns`` (no user namespaces inside, 0.8) and ``--seccomp`` (a system-call
+    filter)."""
     if bwrap not in _FEATURES_CACHE:
         try:
             text = subprocess.run([bwrap, "--help"], capture_output=True, text=True,
                                   timeout=10).stdout
         except (OSError, subprocess.SubprocessError):
             text = ""
-        _FEATURES_CACHE[bwrap] = {opt for opt in ("--size", "--disable-userns") if opt in text}
+        _FEATURES_CACHE[bwrap] = {opt for opt in ("--size", "--disable-userns", "--seccomp") if opt in text}
     return _FEATURES_CACHE[bwrap]
 
 
@@ -270,7 +279,9 @@ def protections():
         "prlimit": _tool("prlimit") or False,
         "tmpfs_size_limits": sandbox and "--size" in _bwrap_features(bwrap),
         "no_nested_user_namespaces": sandbox and "--disable-userns" in _bwrap_features(bwrap),
+        "syscall_filter": sandbox and "--seccomp" in _bwrap_features(bwrap) and memory.seccomp_program() is not None,
     }
+    info.update(_memory_protection(info["syscall_filter"]))
     missing = [name for name in ("filesystem_isolation", "network_isolation", "pid_isolation",
                                  "tmpfs_size_limits", "no_nested_user_namespaces")
                if not info[name]]
@@ -278,8 +289,30 @@ def protections():
         missing.append("per_kernel_uid")
     if not nproc:
         missing.append("nproc_limit")
+    if sandbox and not info["syscall_filter"]:
+        missing.append("syscall_filter")
+    if not info["memory_cgroup"]:
+        missing.append("memory_cgroup")
     info["missing"] = ",".join(missing)
     return info
+
+
+def _memory_protection(syscall_filter):
+    """What bounds all the memory a sandbox holds (``memory.py``): ``memory_cgroup`` (v1, v2 or
+    False), ``memory_protection`` (which layer, in words), ``memory_refused`` (why a sandbox is
+    refused: the configuration asks for a cgroup that the machine does not lend; else False)."""
+    mode = memory.protection_mode()
+    kind = memory.cgroup_kind() if mode != "watch" else None
+    if kind:
+        words = f"a memory cgroup ({kind}) per sandbox: every page it holds counts, mapped or not"
+    else:
+        words = ("the watch: the processes' set sizes, what the tmpfs mounts hold and the most their pipes "
+                 "and sockets can buffer, sampled 4 times a second"
+                 + ("; System V IPC and anonymous files refused" if syscall_filter else ""))
+    refused = (mode == "cgroup" and not kind
+               and "COURSE_SANDBOX_MEMORY_PROTECTION=cgroup, but this machine lends this user no memory cgroup "
+                   f"(cgroup v1's memory controller, or a cgroup v2 folder in {memory.CGROUP_ENV})")
+    return {"memory_cgroup": kind or False, "memory_protection": words, "memory_refused": refused or False}
 
 
 def warnings_for(info):
@@ -304,6 +337,13 @@ def warnings_for(info):
     if not info["nproc_limit"]:
         lines.append("SANDBOX WARNING: no process-count limit: without a user namespace or a "
                      "per-kernel uid it would count all of this user's processes")
+    if why is True and not info["syscall_filter"]:
+        lines.append("SANDBOX WARNING: no system-call filter (this bwrap has no --seccomp, or this "
+                     "processor is not x86-64 or arm64): System V shared memory and anonymous files are allowed")
+    if info["memory_refused"]:
+        lines.append(f"SANDBOX ERROR: {info['memory_refused']}")
+    elif not info["memory_cgroup"]:
+        lines.append(f"SANDBOX WARNING: no memory cgroup; the memory bound is {info['memory_protection']}")
     return lines
 
 
@@ -718,10 +758,8 @@ def _set_limits(lim, with_nproc):
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
-def _tree_memory(root_pid, exact=False):
-    """Memory of ``root_pid`` and all its descendants, in bytes: the sum of their resident
-    sets (cheap, counts pages shared after fork once per process), or with ``exact`` the sum
-    of their proportional set sizes (shared pages divided among their sharers)."""
+def _tree_pids(root_pid):
+    """``{pid: resident set in bytes}`` of ``root_pid`` and all its descendants, parents first."""
     children, rss = {}, {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -734,12 +772,40 @@ def _tree_memory(root_pid, exact=False):
         pid = int(entry)
         children.setdefault(int(fields[1]), []).append(pid)
         rss[pid] = int(fields[21]) * _PAGE
-    total, todo = 0, [root_pid]
+    tree, todo = {}, [root_pid]
     while todo:
-        pid = todo.pop()
+        pid = todo.pop(0)
         todo.extend(children.get(pid, []))
+        tree[pid] = rss.get(pid, 0)
+    return tree
+
+
+def _inside(pids):
+    """The pids whose root is not this process's: those inside the sandbox's own root (the
+    tmpfs mounts that ``memory.held_memory`` reads are theirs), bwrap's outer process left out."""
+    try:
+        own = os.stat("/")
+    except OSError:
+        return list(pids)
+    inside = []
+    for pid in pids:
+        try:
+            root = os.stat(f"/proc/{pid}/root/")
+        except OSError:
+            continue
+        if (root.st_dev, root.st_ino) != (own.st_dev, own.st_ino):
+            inside.append(pid)
+    return inside
+
+
+def _tree_memory(pids, exact=False):
+    """Memory of the processes ``pids`` (``_tree_pids``), in bytes: the sum of their resident
+    sets (cheap, counts pages shared after fork once per process), or with ``exact`` the sum
+    of their proportional set sizes (shared pages divided among their sharers)."""
+    total = 0
+    for pid, rss in pids.items():
         if not exact:
-            total += rss.get(pid, 0)
+            total += rss
             continue
         try:
             with open(f"/proc/{pid}/smaps_rollup", "rb") as f:
@@ -748,30 +814,55 @@ def _tree_memory(root_pid, exact=False):
         except (FileNotFoundError, ProcessLookupError):
             pass  # it has exited since the scan
         except (OSError, StopIteration, ValueError):
-            total += rss.get(pid, 0)  # unreadable (made undumpable, say): count all of it
+            total += rss  # unreadable (made undumpable, say): count all of it
     return total
 
 
-def _relay_stderr(stream, budget, child=None, memory_limit=0):
+def _memory_limit_hit(watch, message):
+    """Say on stderr that the sandbox hit its memory limit, and leave the file that tells the
+    grader so (``memory.LIMIT_HIT``), which puts it in the student's feedback."""
+    print(f"SANDBOX: {message}", file=sys.stderr, flush=True)
+    try:
+        with open(watch["limit_hit"], "w") as f:
+            f.write(message)
+    except OSError:
+        pass
+
+
+def _relay_stderr(stream, budget, child=None, watch=None):
     """Copy the sandbox's stderr to ours up to ``budget`` bytes, then drop the rest; meanwhile
-    kill the sandbox if its processes together use more than ``memory_limit`` bytes."""
+    kill the sandbox once its memory cgroup has seen an OOM kill, or where it has none, once its
+    processes together, with what their tmpfs mounts and buffers hold (``memory.held_memory``),
+    use more than its limit."""
     out = sys.stderr.buffer
     poller = select.poll()
     poller.register(stream.fileno(), select.POLLIN | select.POLLHUP)
     over = 0  # consecutive measurements over the limit: one may race with forks and exits
+    memory_limit = watch["limit"] if watch else 0
+    cgroup = watch["cgroup"] if watch else None
     while True:
         if memory_limit and child is not None and child.poll() is None:
             if not poller.poll(250):
-                if (_tree_memory(child.pid) > memory_limit
-                        and (used := _tree_memory(child.pid, exact=True)) > memory_limit):
+                if cgroup is not None:
+                    # the kernel killed a process of the sandbox for it: the whole sandbox goes,
+                    # so that the cell's kernel dies and the grader says why
+                    if cgroup.oom_kills():
+                        _memory_limit_hit(watch, f"the kernel went over the sandbox's memory limit of "
+                                                 f"{memory_limit // MiB} MiB: killed")
+                        child.kill()
+                        memory_limit = 0
+                    continue
+                pids = _tree_pids(child.pid)
+                held = memory.held_memory(_inside(pids), watch["mounts"])
+                if (_tree_memory(pids) + held > memory_limit
+                        and (used := _tree_memory(pids, exact=True) + held) > memory_limit):
                     over += 1
                 else:
                     over = 0
                 if over >= 2:
-                    out.write(f"SANDBOX: the kernel's processes used {used // MiB} MiB of memory "
-                              f"together, over the limit of {memory_limit // MiB} MiB: "
-                              "killed\n".encode())
-                    out.flush()
+                    _memory_limit_hit(watch, f"the kernel's processes used {used // MiB} MiB of memory together "
+                                             f"(tmpfs files and buffers included), over the limit of "
+                                             f"{memory_limit // MiB} MiB: killed")
                     child.kill()
                     memory_limit = 0
                 continue
@@ -835,6 +926,8 @@ def _cleanup(job):
             pass
     if job.get("kernel_dir"):
         shutil.rmtree(job["kernel_dir"], ignore_errors=True)
+    if job.get("cgroup"):
+        memory.MemoryCgroup(*job["cgroup"]).remove()
     if job.get("restore_owner"):
         cwd, uid, gid = job["restore_owner"]
         try:
@@ -892,6 +985,8 @@ def _launch(connection_file=None, extra=(), pool_dir=None):
         for line in warnings:
             print(line.replace("WARNING", "ERROR", 1), file=sys.stderr)
         return _refuse("COURSE_SANDBOX_REQUIRE=1: refusing to start a kernel without them", 3)
+    if info["memory_refused"]:
+        return _refuse(info["memory_refused"], 3)
     for line in warnings:
         print(line, file=sys.stderr, flush=True)
     use_bwrap = info["bwrap_usable"] is True
@@ -905,6 +1000,7 @@ def _launch(connection_file=None, extra=(), pool_dir=None):
             return _refuse("a kernel pool needs bubblewrap and the working folder mode copy")
         prefix = None
         cwd = POOL_WORKDIR_INSIDE  # an empty folder; each kernel gets its submission's copy
+        limit_hit = os.path.join(pool_dir, memory.LIMIT_HIT)
     else:
         with open(connection_file) as f:
             conn = json.load(f)
@@ -917,6 +1013,7 @@ def _launch(connection_file=None, extra=(), pool_dir=None):
         refusal = _unsafe_kernel_folder(connection_file, prefix, cwd)
         if refusal:
             return _refuse(refusal)
+        limit_hit = os.path.join(os.path.dirname(os.path.abspath(connection_file)), memory.LIMIT_HIT)
     lend = drop_uid and not copy  # the kernel's uid writes the folder itself
 
     folder_fd = None
@@ -963,14 +1060,31 @@ def _launch(connection_file=None, extra=(), pool_dir=None):
         _cleanup(job)
         raise
 
+    cgroup = None
+    if info["memory_cgroup"] and lim["total_memory"]:
+        try:
+            cgroup = memory.MemoryCgroup.create(lim["total_memory"])
+        except OSError as exc:
+            if memory.protection_mode() == "cgroup":
+                _cleanup(job)
+                return _refuse(f"could not make the sandbox's memory cgroup: {exc}", 3)
+            print(f"SANDBOX WARNING: could not make the sandbox's memory cgroup ({exc}): the watch bounds "
+                  "its memory instead", file=sys.stderr)
+    if cgroup is not None:
+        job["cgroup"] = (cgroup.path, cgroup.version)
+        if pool_dir is not None:  # for the pool's clients, which read its OOM kills
+            with open(os.path.join(pool_dir, "cgroup"), "w") as f:
+                json.dump(job["cgroup"], f)
+    watch = {"limit": lim["total_memory"], "limit_hit": limit_hit, "cgroup": cgroup,
+             "mounts": ("/tmp", "/dev/shm") + ((cwd,) if copy else ()) if cgroup is None else None}
     command, popen_env, fds = _sandbox_command(program, info, lim, python_binds, cwd=cwd,
                                                kernel_dir=kernel_dir, copy=copy,
                                                fill_workdir=pool_dir is None,
                                                ids=(uid, gid) if drop_uid else None)
     needed = [src for src, _ in python_binds] + [RUNTIME_DIR, kernel_dir] + ([] if copy else [cwd])
-    preexec = _sandbox_preexec(lim, needed if drop_uid else None, use_bwrap)
+    preexec = _sandbox_preexec(lim, needed if drop_uid else None, use_bwrap, cgroup)
     returncode = _run_sandbox(command, popen_env, cwd=cwd if pool_dir is None else "/",
-                              pass_fds=pass_fds + fds, preexec=preexec, job=job, lim=lim)
+                              pass_fds=pass_fds + fds, preexec=preexec, job=job, lim=lim, watch=watch)
     if uid_lock is not None:
         os.close(uid_lock)
     if folder_fd is not None:
@@ -1024,6 +1138,12 @@ def _sandbox_command(program, info, lim, python_binds, *, cwd, kernel_dir, copy,
                "--chdir", cwd, "--clearenv"]
         for key, value in env.items():
             cmd += ["--setenv", key, value]
+        if info["syscall_filter"]:
+            read_fd, write_fd = os.pipe()  # the filter is a few hundred bytes: the pipe holds it
+            os.write(write_fd, memory.seccomp_program())
+            os.close(write_fd)
+            fds.append(read_fd)
+            cmd += ["--seccomp", str(read_fd)]
         cmd += ["--", *nproc_inside, *program]
         popen_env = {"PATH": "/usr/bin:/bin"}
     else:
@@ -1035,12 +1155,17 @@ def _sandbox_command(program, info, lim, python_binds, *, cwd, kernel_dir, copy,
     return cmd, popen_env, fds
 
 
-def _sandbox_preexec(lim, reachable, use_bwrap):
-    """What the sandbox's first process does before it becomes the command: its limits, and,
-    when the kernel has a uid of its own, the ``reachable`` paths opened to that uid."""
+def _sandbox_preexec(lim, reachable, use_bwrap, cgroup=None):
+    """What the sandbox's first process does before it becomes the command: enter its memory
+    ``cgroup``, its limits, and, when the kernel has a uid of its own, the ``reachable`` paths
+    opened to that uid. The sandbox's processes are the first the OOM killer ends."""
     def preexec():
         try:
             signal.signal(signal.SIGINT, signal.SIG_DFL)
+            if cgroup is not None:
+                cgroup.enter()
+            with open("/proc/self/oom_score_adj", "w") as f:
+                f.write(str(SANDBOX_OOM_SCORE_ADJ))
             if reachable is not None:
                 try:
                     _make_reachable(reachable)
@@ -1058,9 +1183,10 @@ def _sandbox_preexec(lim, reachable, use_bwrap):
     return preexec
 
 
-def _run_sandbox(command, env, *, cwd, pass_fds, preexec, job, lim):
+def _run_sandbox(command, env, *, cwd, pass_fds, preexec, job, lim, watch):
     """Start the sandbox and wait for its end, relaying its stderr within limits and watching its
-    memory; a janitor process clears ``job`` up however this process ends. The exit status."""
+    memory (``watch``); a janitor process clears ``job`` up however this process ends. The exit
+    status."""
     try:
         child = subprocess.Popen(command, cwd=cwd, env=env, close_fds=True, pass_fds=pass_fds,
                                  preexec_fn=preexec, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
@@ -1092,9 +1218,12 @@ def _run_sandbox(command, env, *, cwd, pass_fds, preexec, job, lim):
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGHUP, stop)
-    _relay_stderr(child.stderr, lim["stderr_bytes"], child, lim["total_memory"])
+    _relay_stderr(child.stderr, lim["stderr_bytes"], child, watch)
     returncode = child.wait()
     _debug(f"sandbox exited: {returncode}")
+    if watch["cgroup"] is not None and watch["cgroup"].oom_kills() and not os.path.exists(watch["limit_hit"]):
+        _memory_limit_hit(watch, f"the kernel went over the sandbox's memory limit of "
+                                 f"{watch['limit'] // MiB} MiB: killed")
     os.close(pipe_w)  # the janitor cleans up now
     try:
         os.waitpid(janitor, 0)
@@ -1202,9 +1331,10 @@ class PoolKernel:
     pid = None  # a pid of the pool's own pid namespace
     stdin = stdout = stderr = None
 
-    def __init__(self, sock, job, relay):
+    def __init__(self, sock, job, relay, memory_watch=None):
         self.returncode = None
         self._sock, self._job, self.relay = sock, job, relay
+        self._memory_watch = memory_watch
 
     @classmethod
     def start(cls, pool_dir, connection_file, extra, cwd, environ, client_pid):
@@ -1247,7 +1377,7 @@ class PoolKernel:
         relay = threading.Thread(target=_relay_stderr, args=(os.fdopen(read_fd, "rb"), lim["stderr_bytes"]),
                                  daemon=True)
         relay.start()
-        return cls(sock, job, relay)
+        return cls(sock, job, relay, _PoolMemoryWatch(pool_dir, connection_file))
 
     def poll(self):
         try:
@@ -1282,6 +1412,36 @@ class PoolKernel:
         self.returncode = returncode
         self._sock.close()
         _cleanup(self._job)
+        if self._memory_watch is not None:
+            self._memory_watch.report()
+
+
+class _PoolMemoryWatch:
+    """Whether the pool's sandbox hit its memory limit while one kernel of it ran: the OOM kills
+    of its cgroup went up (the kernel counts one before its victim dies), or the pool's launcher
+    left ``memory.LIMIT_HIT`` (it does before killing the pool). Then the same file goes beside
+    the kernel's connection file, where the grader looks for it."""
+
+    def __init__(self, pool_dir, connection_file):
+        self._pool_hit = os.path.join(pool_dir, memory.LIMIT_HIT)
+        self._kernel_hit = os.path.join(os.path.dirname(os.path.abspath(connection_file)), memory.LIMIT_HIT)
+        try:
+            with open(os.path.join(pool_dir, "cgroup")) as f:
+                self._cgroup = memory.MemoryCgroup(*json.load(f))
+        except (OSError, ValueError, TypeError):
+            self._cgroup = None
+        self._kills = self._cgroup.oom_kills() if self._cgroup else 0
+
+    def report(self):
+        message = None
+        if self._cgroup is not None and self._cgroup.oom_kills() > self._kills:
+            message = "the kernel went over the sandbox's memory limit and was killed"
+        elif os.path.exists(self._pool_hit):
+            with open(self._pool_hit) as f:
+                message = f.read()
+        if message:
+            with open(self._kernel_hit, "w") as f:
+                f.write(message)
 
 
 def _kernel_from_pool(pool_dir, connection_file, extra):

@@ -33,7 +33,7 @@ if str(REPO) not in sys.path:
 
 from autograders.sandbox import LAUNCHER, install, launch, limits, protections  # noqa: E402
 from autograders.sandbox.pool import KernelPool  # noqa: E402
-from autograders.tests.kernel_client import Kernel  # noqa: E402
+from autograders.tests.kernel_client import Kernel, needs_memory_cgroup  # noqa: E402
 
 IS_ROOT = os.geteuid() == 0
 
@@ -527,16 +527,22 @@ def test_sigint_ignoring_loop_is_killed(course_tree):
     assert not [p for p in course_tree["runtime"].iterdir() if p.name.startswith(".sandbox-")]
 
 
-def test_memory_of_all_processes_together_is_watched(course_tree, tmp_path):
+@pytest.mark.parametrize("protection, said", [
+    ("watch", "SANDBOX: the kernel's processes used"),
+    ("cgroup", "SANDBOX: the kernel went over the sandbox's memory limit of 1024 MiB"),
+])
+def test_memory_of_all_processes_together_is_watched(course_tree, tmp_path, protection, said):
     """The address-space limit is per process: several processes under it each must still not
     exhaust the machine. Here 4 processes of 400 MB against a total of 1 GiB."""
     _needs_bwrap()
-    folder = course_tree["course"] / "autograded" / "erin" / "ps1"
+    if protection == "cgroup":
+        needs_memory_cgroup()
+    folder = course_tree["course"] / "autograded" / f"erin-{protection}" / "ps1"
     folder.mkdir(parents=True)
     log = tmp_path / "launcher.log"
     with open(log, "w") as stderr:
         k = Kernel(folder, ip=course_tree["runtime"] / "memory-ipc", stderr=stderr,
-                   env={"COURSE_SANDBOX_TOTAL_MEMORY_MB": "1024"})
+                   env={"COURSE_SANDBOX_TOTAL_MEMORY_MB": "1024", "COURSE_SANDBOX_MEMORY_PROTECTION": protection})
         try:
             # forked children share the parent's pages: they must not count several times
             baseline = k.run("""
@@ -570,7 +576,7 @@ def test_memory_of_all_processes_together_is_watched(course_tree, tmp_path):
                 k.collect(msg_id, timeout=1)
         finally:
             k.close()
-    assert "SANDBOX: the kernel's processes used" in log.read_text()
+    assert said in log.read_text()
 
 
 # --------------------------------------------------------------------------------------------
