@@ -99,11 +99,15 @@ def check_grading_config(course: Course) -> None:
         raise PipelineError(f"submissions must run in the {SANDBOX_KERNEL!r} kernel")
 
 
-def warn_missing_protections() -> None:
-    """Grading still runs where the machine lacks a sandbox layer, but says so loudly."""
+def refuse_missing_protections() -> None:
+    """Grading stops where the configuration asks for a protection this machine cannot give (a
+    memory cgroup); where it only lacks a sandbox layer, it still runs, but says so loudly."""
     from autograders.sandbox import protections, warnings_for
 
-    for line in warnings_for(protections()):
+    info = protections()
+    if info["memory_refused"]:
+        raise PipelineError(f"refusing to grade: {info['memory_refused']}")
+    for line in warnings_for(info):
         print(line, file=sys.stderr)
 
 
@@ -120,7 +124,7 @@ def autograde(course: Course, chapter: str | None = None, jobs: int | None = Non
     crew = Crew(course, jobs or os.cpu_count() or 1, kernel_pool) if work_expected(course, chapters, resume) else None
     with crew or nullcontext():
         check_grading_config(course)
-        warn_missing_protections()
+        refuse_missing_protections()
         for name in chapters:
             if not (course.root / "release" / name).is_dir():
                 course.nbgrader("generate_assignment", name, "--force")

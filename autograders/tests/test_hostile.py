@@ -73,6 +73,26 @@ ATTACKS = {
     "ipython_exit": ("exit()\n" + RIGHT_DOUBLE, "full"),
     "kills_itself": ("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n" + RIGHT_DOUBLE, "zero"),
     "segfault_ctypes": ("import ctypes\nctypes.string_at(0)\n" + RIGHT_DOUBLE, "zero"),
+    # memory that no process maps: kernel buffers (3 GiB against the cap, MEMORY_CAP_MB), and kinds
+    # the system-call filter refuses (the answer then stands: nothing was held)
+    "holds_3gb_in_socket_buffers": ("import os, socket, time\ndef hold(limit):\n    pairs, held, data = [], 0, b'x' * (1 << 20)\n"
+                                    "    while held < limit and len(pairs) < 450:\n"
+                                    "        a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)\n"
+                                    "        a.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)\n"
+                                    "        a.setblocking(False)\n        try:\n            while held < limit:\n"
+                                    "                held += a.send(data)\n        except BlockingIOError:\n"
+                                    "            pass\n        pairs.append((a, b))\n    return pairs\n"
+                                    "for _ in range(2):\n    if os.fork() == 0:\n        kept = hold(3 << 29)\n"
+                                    "        time.sleep(30)\n        os._exit(0)\ntime.sleep(30)\n" + RIGHT_DOUBLE, "zero"),
+    "holds_sysv_shared_memory": ("import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+                                 "ids = [libc.shmget(0, 1 << 30, 0o1600) for _ in range(6)]\n"
+                                 "for i in ids:\n    if i != -1:\n        address = libc.shmat(i, None, 0)\n"
+                                 "        ctypes.memset(address, 1, 1 << 30)\n        libc.shmdt(address)\n"
+                                 "print('segments made:', sum(i != -1 for i in ids))\n" + RIGHT_DOUBLE, "full"),
+    "holds_anonymous_files": ("import os\ntry:\n    fds = [os.memfd_create(f'm{i}') for i in range(100)]\n"
+                              "    for fd in fds:\n        os.ftruncate(fd, 60 << 20)\n"
+                              "        os.pwrite(fd, b'x' * (60 << 20), 0)\nexcept PermissionError as exc:\n"
+                              "    print('refused:', exc)\n" + RIGHT_DOUBLE, "full"),
     "prints_200mb": ("import sys\nfor _ in range(200):\n    sys.stdout.write('x' * 1_000_000 + '\\n')\n" + WRONG, "zero"),
     "honest_but_noisy_stderr": ("import sys\nprint('warning', file=sys.stderr)\n" + RIGHT_DOUBLE, "full"),
 }
@@ -138,6 +158,9 @@ RAW_FILES = {  # name -> (file name, content, expected double outcome)
     "renamed_notebook": ("my_homework.ipynb", "REFERENCE", "full"),
 }
 COURSE: dict = {}
+# The sandbox's memory cap in this batch: half the default, so that an attack on it reaches it
+# within a cell's time limit (the kernel charges socket buffers at about 0.5 GB/s here)
+MEMORY_CAP_MB = 2048
 
 
 @pytest.fixture(scope="module")
@@ -196,7 +219,9 @@ def graded():
         expected[name] = outcome
     from course import operations
     try:
-        operations.autograde(course, toy.ASSIGNMENT)
+        with pytest.MonkeyPatch.context() as env:
+            env.setenv("COURSE_SANDBOX_TOTAL_MEMORY_MB", str(MEMORY_CAP_MB))
+            operations.autograde(course, toy.ASSIGNMENT)
         operations.feedback(course, toy.ASSIGNMENT)
         scores = course.scores(toy.ASSIGNMENT)
     finally:
@@ -306,3 +331,13 @@ def test_a_verdict_quotes_neither_a_students_message_nor_an_exception_name(grade
     name = (graded["course"].root / "feedback" / "leak_exception_name" / toy.ASSIGNMENT
             / f"{toy.NOTEBOOK}.html").read_text()
     assert "could not run (an exception)" in name and "raised an exception while being tested" in name
+
+
+def test_memory_no_process_maps_is_stopped_at_the_cap_or_refused(graded):
+    feedback = graded["course"].root / "feedback"
+    over = (feedback / "holds_3gb_in_socket_buffers" / toy.ASSIGNMENT / f"{toy.NOTEBOOK}.html").read_text()
+    assert "MemoryLimit" in over and "more memory than a submission may" in over
+    shm = (feedback / "holds_sysv_shared_memory" / toy.ASSIGNMENT / f"{toy.NOTEBOOK}.html").read_text()
+    assert "segments made: 0" in shm
+    memfd = (feedback / "holds_anonymous_files" / toy.ASSIGNMENT / f"{toy.NOTEBOOK}.html").read_text()
+    assert "refused: [Errno 1] Operation not permitted" in memfd
