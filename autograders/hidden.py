@@ -29,6 +29,15 @@ def is_test_cell(cell) -> bool:
     return cell.cell_type == "code" and utils.is_grade(cell) and not utils.is_solution(cell)
 
 
+PROBE_RUNTIME = "course_probe"  # what a test cell that runs probes imports
+
+
+def is_plain_test_cell(cell) -> bool:
+    """A test cell written the ordinary nbgrader way: it asserts (or prints a partial score)
+    in the student's kernel rather than running probes, so its verdict is decided there."""
+    return is_test_cell(cell) and PROBE_RUNTIME not in cell.source
+
+
 def may_hold_hidden_code(cell) -> bool:
     """Whether the instructor's hidden code may be in this cell: any test cell (its hidden part
     can be marked in another way than this course's), or any code cell with the marker."""

@@ -19,10 +19,12 @@ from course_probe import decide
 from nbformat.v4 import new_output
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import NbGraderPreprocessor
+from nbgrader.utils import determine_grade
+from traitlets import CaselessStrEnum
 
 from .execute import GRADER_ERRORS, SANDBOX_KERNEL, SandboxedExecute, error_output
 from .hidden import is_test_cell, split_hidden
-from .reference import grading_seed, reference_reports
+from .reference import PLAIN, grading_seed, reference_reports
 from .reports import cell_reports
 
 # Names a verdict may give for an error: Python's own exceptions and the grader's. Any other
@@ -36,11 +38,33 @@ MAX_MESSAGE = 2000  # longer is no public check's message (and would make the ma
 class Verdict:
     passed: bool
     message: str
+    partial: float | None = None  # points of a partly passed plain test cell
 
     def outputs(self):
+        if self.partial is not None:  # nbgrader scores a numeric result as that many points
+            return [new_output("stream", name="stdout", text=f"Partly passed: {self.message}\n"),
+                    new_output("execute_result", data={"text/plain": repr(self.partial)}, execution_count=None)]
         if self.passed:
             return [new_output("stream", name="stdout", text=f"Passed: {self.message}\n")]
         return [error_output("TestFailed", self.message)]
+
+
+DECIDED_INSIDE = "decided in your kernel, as nbgrader decides it"
+
+
+def judge_plain_cell(cell) -> Verdict:
+    """Decide a plain test cell (one that asserts in the student's kernel) as nbgrader scores
+    it: an error or anything on stderr 0, a number that many points, else all of them. The
+    message names no text of the student's process."""
+    points, top = determine_grade(cell)
+    if points >= top:
+        return Verdict(True, f"this test's checks held ({DECIDED_INSIDE})")
+    if points > 0:
+        return Verdict(False, f"{points:g} of {top:g} points ({DECIDED_INSIDE})", partial=points)
+    errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+    if errors:
+        return Verdict(False, f"this test failed: {error_name(errors[0].get('ename'))} ({DECIDED_INSIDE})")
+    return Verdict(False, f"this test failed: it wrote to stderr ({DECIDED_INSIDE})")
 
 
 def error_name(name) -> str:
@@ -130,6 +154,13 @@ class ChooseProbeSeed(NbGraderPreprocessor):
 class JudgeProbeReports(NbGraderPreprocessor):
     """After execution: replace every test cell's outputs by the judge's verdict."""
 
+    plain_tests = CaselessStrEnum(
+        ("grade", "refuse"), "grade",
+        help="What to do with a plain test cell, one written the ordinary nbgrader way (it asserts, "
+        "or shows a number of points) rather than with probes: 'grade' it as nbgrader does, from what "
+        "it showed in the student's kernel, where a submission can forge the verdict; or 'refuse' "
+        "to grade a notebook that has one.").tag(config=True)
+
     def preprocess(self, nb, resources):
         executor = self.config.get("SandboxedExecute", {}).get("kernel_name", SANDBOX_KERNEL)
         if executor != SANDBOX_KERNEL:
@@ -145,6 +176,11 @@ class JudgeProbeReports(NbGraderPreprocessor):
             grade_id = cell.metadata.nbgrader["grade_id"]
             if grade_id not in reference:
                 verdict = Verdict(False, "this test is not part of the assignment")
+            elif reference[grade_id] == PLAIN:
+                if self.plain_tests == "refuse":
+                    raise RuntimeError(f"refusing to judge: test cell {grade_id!r} asserts in the student's kernel "
+                                       "and c.JudgeProbeReports.plain_tests = 'refuse'")
+                verdict = judge_plain_cell(cell)
             else:
                 verdict = judge_cell(cell, reference[grade_id])
             cell.outputs = verdict.outputs()

@@ -18,8 +18,12 @@ from pathlib import Path
 
 import nbformat
 from course_probe import PROTOCOL_VERSION
+from nbgrader.utils import determine_grade
 
-from .reports import probe_reports
+from .hidden import is_plain_test_cell, is_test_cell
+from .reports import cell_reports
+
+PLAIN = {"plain": True}  # the reference's "report" for a plain test cell (hidden.is_plain_test_cell)
 
 SECRET_FILE = ".grading_secret"
 CACHE_DIR = ".grading_cache"
@@ -57,16 +61,18 @@ def grading_seed(course_root: Path, assignment: str, notebook: str) -> int:
 
 
 def reference_reports(course_root: Path, source_notebook: Path, seed: int, execute) -> dict:
-    """``{grade_id: report}`` for every test cell of the source notebook, run with ``seed``.
+    """``{grade_id: report}`` for every test cell of the source notebook, run with ``seed``;
+    ``PLAIN`` for a plain test cell, which the reference passes as nbgrader would score it.
 
     ``execute(nb, resources)`` runs a notebook (the grading pipeline's own executor). Raises
-    ``ReferenceError`` when a test cell of the reference does not report cleanly.
+    ``ReferenceError`` when a test cell of the reference does not report cleanly, or when the
+    reference does not get all the points of a plain test cell.
     """
     source_notebook = Path(source_notebook)
     if not source_notebook.is_file():
         raise ReferenceError(f"no source notebook at {source_notebook}: cannot grade without the reference")
     content = source_notebook.read_bytes()
-    key = hashlib.sha256(content + f"|seed={seed}|protocol={PROTOCOL_VERSION}|".encode()).hexdigest()[:32]
+    key = hashlib.sha256(content + f"|seed={seed}|protocol={PROTOCOL_VERSION}|plain|".encode()).hexdigest()[:32]
     cache = Path(course_root).resolve() / CACHE_DIR / "reference" / f"{key}.json"
     if cache.is_file():
         if cache not in _READ:
@@ -83,7 +89,19 @@ def reference_reports(course_root: Path, source_notebook: Path, seed: int, execu
         shutil.rmtree(workdir, ignore_errors=True)
 
     reports = {}
-    for grade_id, found in probe_reports(nb).items():
+    for cell in nb.cells:
+        if not is_test_cell(cell):
+            continue
+        grade_id = cell.metadata.nbgrader["grade_id"]
+        if is_plain_test_cell(cell):
+            points, top = determine_grade(cell)
+            if points != top:
+                raise ReferenceError(
+                    f"the reference solution of {source_notebook} fails its own test {grade_id!r} "
+                    f"({points:g} of {top:g} points as nbgrader scores it): fix the source notebook")
+            reports[grade_id] = PLAIN
+            continue
+        found = cell_reports(cell)
         if len(found) != 1 or found[0].get("error"):
             problem = "no report" if not found else found[0].get("error") or "several reports"
             raise ReferenceError(

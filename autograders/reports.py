@@ -24,7 +24,3 @@ def cell_reports(cell) -> list[dict]:
             found.append(report if isinstance(report, dict) else {"error": "MalformedReport"})
     return found
 
-
-def probe_reports(nb) -> dict[str, list[dict]]:
-    """``{grade_id: [report, ...]}`` for every test cell of the notebook."""
-    return {cell.metadata.nbgrader["grade_id"]: cell_reports(cell) for cell in nb.cells if is_test_cell(cell)}

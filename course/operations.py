@@ -99,6 +99,33 @@ def check_grading_config(course: Course) -> None:
         raise PipelineError(f"submissions must run in the {SANDBOX_KERNEL!r} kernel")
 
 
+def plain_test_cells(course: Course, chapter: str) -> list[str]:
+    """The chapter's test cells that assert in the student's kernel (no probes): nbgrader's way,
+    whose verdicts a submission can forge from inside its kernel."""
+    import nbformat
+
+    from autograders.hidden import is_plain_test_cell
+
+    return [cell.metadata.nbgrader["grade_id"] for path in sorted((course.root / "source" / chapter).glob("*.ipynb"))
+            for cell in nbformat.read(path, as_version=4).cells if is_plain_test_cell(cell)]
+
+
+def say_how_tests_are_decided(course: Course, chapters: list[str]) -> None:
+    """Name the chapters whose verdicts are decided inside the student's kernel, or refuse to
+    grade them where the config says so (``c.JudgeProbeReports.plain_tests = 'refuse'``)."""
+    refuse = course.config().JudgeProbeReports.get("plain_tests", "grade").lower() == "refuse"
+    for chapter in chapters:
+        plain = plain_test_cells(course, chapter)
+        if plain and refuse:
+            raise PipelineError(f"{chapter}: test cells {', '.join(plain)} assert in the student's kernel, and "
+                                "c.JudgeProbeReports.plain_tests = 'refuse': rewrite them as probes "
+                                "(autograders/AUTHORING.md) or grade them with 'grade'")
+        if plain:
+            print(f"{chapter}: {len(plain)} test cells assert in the student's kernel, as nbgrader's do "
+                  f"({', '.join(plain)}): a submission can forge their verdicts from inside it (the sandbox "
+                  "still keeps the course, the gradebook and other students out of its reach)", file=sys.stderr)
+
+
 def refuse_missing_protections() -> None:
     """Grading stops where the configuration asks for a protection this machine cannot give (a
     memory cgroup); where it only lacks a sandbox layer, it still runs, but says so loudly."""
@@ -125,6 +152,7 @@ def autograde(course: Course, chapter: str | None = None, jobs: int | None = Non
     with crew or nullcontext():
         check_grading_config(course)
         refuse_missing_protections()
+        say_how_tests_are_decided(course, chapters)
         for name in chapters:
             if not (course.root / "release" / name).is_dir():
                 course.nbgrader("generate_assignment", name, "--force")

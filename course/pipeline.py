@@ -34,10 +34,17 @@ def assignments(root: Path = REPO) -> list[str]:
 
 
 def source_notebook(assignment: str, root: Path = REPO) -> Path:
+    """The assignment's one notebook; a clear error for an unknown assignment, or for one of
+    several notebooks, which the course's own commands do not grade yet."""
     notebooks = sorted((Path(root) / "source" / assignment).glob("*.ipynb"))
-    if len(notebooks) != 1:
+    if not notebooks:
         known = ", ".join(assignments(root)) or "none"
         raise PipelineError(f"unknown assignment {assignment!r} (chapters: {known})")
+    if len(notebooks) > 1:
+        names = ", ".join(path.name for path in notebooks)
+        raise PipelineError(f"assignment {assignment!r} has {len(notebooks)} notebooks ({names}): the course's own "
+                            f"commands grade one notebook per assignment so far; `nbgrader autograde {assignment}` "
+                            "grades it with the course's sandbox and judge")
     return notebooks[0]
 
 
