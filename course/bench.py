@@ -67,7 +67,7 @@ def build_class(course: Course, chapters: list[str]) -> list[str]:
                     folder.mkdir(parents=True, exist_ok=True)
                     (folder / f"{course.notebook_name(chapter)}.ipynb").write_text(text)
     for chapter in chapters:
-        intake(course.root, chapter, course.notebook_name(chapter))
+        intake(course.root, chapter, course.notebook_names(chapter))
     return students
 
 

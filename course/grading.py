@@ -28,7 +28,7 @@ from pathlib import Path
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from .intake import replace_with_release
-from .pipeline import Course, PipelineError, nbgrader_env, source_notebook
+from .pipeline import Course, PipelineError, nbgrader_env, source_notebooks
 
 STAMPS = Path(".grading_cache") / "stamps"
 WORKER_DIED = "the grading process died"
@@ -46,12 +46,13 @@ class GradingRun:
 
 
 def fingerprint(course: Course, chapter: str, student: str) -> str:
-    """What a grade depends on: the submission's files, the source notebook and the config."""
+    """What a grade depends on: the submission's files, the source notebooks and the config."""
     digest = hashlib.sha256()
     folder = course.root / "submitted" / student / chapter
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes())
-    digest.update(source_notebook(chapter, course.root).read_bytes())
+    for notebook in source_notebooks(chapter, course.root):
+        digest.update(notebook.read_bytes())
     digest.update((course.root / "nbgrader_config.py").read_bytes())
     return digest.hexdigest()
 
@@ -77,14 +78,15 @@ def observe_reference(course: Course, chapter: str, config) -> None:
     from autograders.execute import SandboxedExecute
     from autograders.reference import grading_seed, reference_reports
 
-    notebook = source_notebook(chapter, course.root)
-    seed = grading_seed(course.root, chapter, notebook.stem)
-    reference_reports(course.root, notebook, seed, SandboxedExecute(config=config).preprocess)
+    for notebook in source_notebooks(chapter, course.root):
+        seed = grading_seed(course.root, chapter, notebook.stem)
+        reference_reports(course.root, notebook, seed, SandboxedExecute(config=config).preprocess)
 
 
 def grade_submission(api, course: Course, chapter: str, student: str) -> dict:
     """Autograde one submission with nbgrader's API. Where nbgrader gives up on it, try once
-    more, then grade an empty copy of the chapter in its place with nbgrader's reason, so that
+    more, then grade an empty copy of each of the chapter's notebooks in its place with
+    nbgrader's reason, so that
     every submission gets a score and a reason (the submission is kept beside it)."""
     def autograde() -> str | None:
         """None once graded, else the last error nbgrader's log names."""
@@ -98,8 +100,9 @@ def grade_submission(api, course: Course, chapter: str, student: str) -> dict:
     if replaced:
         # the error's name only: its message can quote the submission's outputs, which may
         # carry hidden tests
-        replace_with_release(course.root / "submitted" / student / chapter, course.notebook_name(chapter),
-                             course.root / "release" / chapter, f"the grader could not run it ({error.split(':')[0]})")
+        for notebook in course.notebook_names(chapter):
+            replace_with_release(course.root / "submitted" / student / chapter, notebook,
+                                 course.root / "release" / chapter, f"the grader could not run it ({error.split(':')[0]})")
         error = autograde()
     return {"success": error is None, "replaced": replaced, "error": error or ""}
 

@@ -4,8 +4,9 @@ nbgrader stops on a notebook it cannot read, rejects one whose graded cells repe
 whose locked cells changed type, and grades a renamed notebook as a stranger. Here repeated cells
 are dropped and locked cells restored (the original is kept as ``*.original``); a submission that
 is not valid JSON (or empty) is kept beside as ``*.unreadable`` and replaced by the released
-notebook with a note saying why, so it scores 0 with a reason; a single notebook under another
-name is renamed to the expected name.
+notebook with a note saying why, so it scores 0 with a reason, and so is a notebook of the
+assignment that is missing; a single notebook under another name is renamed to the expected
+name, where the assignment has one.
 """
 from __future__ import annotations
 
@@ -74,13 +75,15 @@ def _restore_locked_cells(nb, locked: dict) -> list[str]:
     return [f"restored the locked cells {', '.join(restored)}"] if restored else []
 
 
-def intake_submission(folder: Path, expected: str, release_folder: Path, locked: dict) -> list[str]:
-    """Repair one student's submission folder for one chapter (``locked``: the released
-    notebook's locked cells); return what was done."""
+def intake_submission(folder: Path, expected: str, release_folder: Path, locked: dict,
+                      may_rename: bool = True) -> list[str]:
+    """Repair one notebook of one student's submission folder (``locked``: the released
+    notebook's locked cells; ``may_rename``: the assignment has this notebook alone, so a single
+    notebook of another name is it); return what was done."""
     notes = []
     target = folder / f"{expected}.ipynb"
     notebooks = sorted(folder.glob("*.ipynb"))
-    if not target.exists() and len(notebooks) == 1:
+    if not target.exists() and len(notebooks) == 1 and may_rename:
         notebooks[0].rename(target)
         notes.append(f"renamed {notebooks[0].name} to {target.name}")
     if not target.exists():
@@ -119,13 +122,16 @@ def replace_with_release(folder: Path, notebook: str, release_folder: Path, reas
     nbformat.write(nb, target)
 
 
-def intake(course_root: Path, chapter: str, notebook: str) -> dict[str, list[str]]:
-    """Intake every submission of ``chapter``; ``{student: notes}`` for those that needed it."""
+def intake(course_root: Path, chapter: str, notebooks: list[str]) -> dict[str, list[str]]:
+    """Intake every submission of ``chapter``, whose notebooks are ``notebooks``; ``{student:
+    notes}`` for those that needed it. A notebook missing from a submission is graded as an empty
+    copy, so that it costs only its own points."""
     released = Path(course_root) / "release" / chapter
-    locked = locked_cells(released, notebook)
+    locked = {notebook: locked_cells(released, notebook) for notebook in notebooks}
     done = {}
     for folder in sorted(Path(course_root).glob(f"submitted/*/{chapter}")):
-        notes = intake_submission(folder, notebook, released, locked)
+        notes = [note for notebook in notebooks
+                 for note in intake_submission(folder, notebook, released, locked[notebook], len(notebooks) == 1)]
         if notes:
             done[folder.parent.name] = notes
     return done

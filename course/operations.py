@@ -156,7 +156,7 @@ def autograde(course: Course, chapter: str | None = None, jobs: int | None = Non
         for name in chapters:
             if not (course.root / "release" / name).is_dir():
                 course.nbgrader("generate_assignment", name, "--force")
-            for student, notes in intake(course.root, name, course.notebook_name(name)).items():
+            for student, notes in intake(course.root, name, course.notebook_names(name)).items():
                 print(f"{student}/{name}: " + "; ".join(notes))
         return grade_chapters(course, chapters, jobs, resume, progress, kernel_pool, crew)
 

@@ -33,18 +33,22 @@ def assignments(root: Path = REPO) -> list[str]:
     return sorted(p.name for p in source.iterdir() if p.is_dir() and any(p.glob("*.ipynb"))) if source.is_dir() else []
 
 
-def source_notebook(assignment: str, root: Path = REPO) -> Path:
-    """The assignment's one notebook; a clear error for an unknown assignment, or for one of
-    several notebooks, which the course's own commands do not grade yet."""
+def source_notebooks(assignment: str, root: Path = REPO) -> list[Path]:
+    """The assignment's notebooks, in order; a clear error for an unknown assignment."""
     notebooks = sorted((Path(root) / "source" / assignment).glob("*.ipynb"))
     if not notebooks:
         known = ", ".join(assignments(root)) or "none"
         raise PipelineError(f"unknown assignment {assignment!r} (chapters: {known})")
+    return notebooks
+
+
+def source_notebook(assignment: str, root: Path = REPO) -> Path:
+    """The notebook of a one-notebook assignment (every chapter of the course has one)."""
+    notebooks = source_notebooks(assignment, root)
     if len(notebooks) > 1:
         names = ", ".join(path.name for path in notebooks)
-        raise PipelineError(f"assignment {assignment!r} has {len(notebooks)} notebooks ({names}): the course's own "
-                            f"commands grade one notebook per assignment so far; `nbgrader autograde {assignment}` "
-                            "grades it with the course's sandbox and judge")
+        raise PipelineError(f"assignment {assignment!r} has {len(notebooks)} notebooks ({names}), "
+                            "where one was expected")
     return notebooks[0]
 
 
@@ -88,6 +92,9 @@ class Course:
 
     def notebook_name(self, assignment: str) -> str:
         return source_notebook(assignment, self.root).stem
+
+    def notebook_names(self, assignment: str) -> list[str]:
+        return [path.stem for path in source_notebooks(assignment, self.root)]
 
     def submit_notebook(self, student: str, assignment: str, nb) -> Path:
         """Place a notebook as ``student``'s submission (as ``nbgrader collect`` would)."""

@@ -71,7 +71,7 @@ def test_intake_repairs_what_nbgrader_would_reject_and_keeps_the_original_as_sen
     _submit(tmp_path, "bob", "homework (1).ipynb", nbformat.writes(released))
     _submit(tmp_path, "cy", "hw.ipynb", '{"cells": [')
 
-    notes = intake(tmp_path, "ch", "hw")
+    notes = intake(tmp_path, "ch", ["hw"])
 
     assert notes["ann"] == ["removed repeated copies of cells answer", "restored the locked cells test"]
     assert (folder / "hw.ipynb.original").read_text() == sent
@@ -82,12 +82,12 @@ def test_intake_repairs_what_nbgrader_would_reject_and_keeps_the_original_as_sen
     assert notes["cy"][0].startswith("hw.ipynb: NotJSONError") and notes["cy"][0].endswith(
         "graded as an empty submission")
     assert (tmp_path / "submitted" / "cy" / "ch" / "hw.ipynb.unreadable").read_text() == '{"cells": ['
-    assert intake(tmp_path, "ch", "hw") == {}  # once repaired, nothing more to do
+    assert intake(tmp_path, "ch", ["hw"]) == {}  # once repaired, nothing more to do
 
 
 def test_a_notebook_that_is_json_but_not_a_valid_notebook_is_graded_as_an_empty_copy(tmp_path):
     _chapter(tmp_path)
     folder = _submit(tmp_path, "dee", "hw.ipynb", '{"cells": "none", "nbformat": 4, "nbformat_minor": 5, "metadata": {}}')
-    notes = intake(tmp_path, "ch", "hw")
+    notes = intake(tmp_path, "ch", ["hw"])
     assert notes["dee"][0].startswith("hw.ipynb: ValidationError")
     assert REPLACED_NOTE in (folder / "hw.ipynb").read_text()

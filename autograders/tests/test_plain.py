@@ -3,6 +3,7 @@ them: same scores, computed here in the same run, in the course's sandbox, witho
 in the feedback; and a notebook with probe cells and plain cells side by side."""
 from __future__ import annotations
 
+import csv
 import shutil
 
 import nbformat
@@ -130,3 +131,27 @@ def test_the_courses_commands_name_what_they_cannot_grade_yet():
         course.notebook_name(plain.ASSIGNMENT)
     with pytest.raises(PipelineError, match=r"unknown assignment 'nothing_here' \(chapters: 00_plain\)"):
         course.notebook_name("nothing_here")
+
+
+def test_a_multi_notebook_assignment_through_the_courses_commands(both):
+    from rich.console import Console
+
+    from course.demo import DemoResult, class_table
+
+    course = Course.scratch(chapters=[])
+    plain.write_plain(course.root)
+    course.nbgrader("generate_assignment", plain.ASSIGNMENT, "--force")
+    _hand_in(course)
+    (run,) = operations.autograde(course, plain.ASSIGNMENT)
+    assert sorted(run.graded) == sorted(plain.SUBMISSIONS)
+    scores = course.scores(plain.ASSIGNMENT)
+    assert scores == both["stock"]
+    operations.feedback(course, plain.ASSIGNMENT)
+    missing = (course.root / "feedback" / "no_second_notebook" / plain.ASSIGNMENT / "problem2.html").read_text()
+    assert "no notebook named problem2.ipynb was submitted" in missing
+    rows = list(csv.DictReader(open(operations.export(course))))
+    assert {row["student_id"]: float(row["score"]) for row in rows if row["assignment"] == plain.ASSIGNMENT} == {
+        student: sum(score for score, _ in cells.values()) for student, cells in scores.items()}
+    table = Console(record=True, width=200)
+    table.print(class_table(DemoResult(course, [plain.ASSIGNMENT], sorted(scores), {plain.ASSIGNMENT: scores})))
+    assert "7 / 7" in table.export_text()
