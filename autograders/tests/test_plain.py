@@ -134,14 +134,27 @@ def test_the_courses_commands_name_what_they_cannot_grade_yet():
 
 
 def test_a_multi_notebook_assignment_through_the_courses_commands(both):
+    # released, submitted through the exchange, collected, graded, fed back, exported, tabled
     from rich.console import Console
 
     from course.demo import DemoResult, class_table
 
     course = Course.scratch(chapters=[])
     plain.write_plain(course.root)
-    course.nbgrader("generate_assignment", plain.ASSIGNMENT, "--force")
-    _hand_in(course)
+    operations.release(course, plain.ASSIGNMENT)
+    released = course.root / "release" / plain.ASSIGNMENT
+    assert sorted(p.name for p in released.iterdir()) == [plain.DATA_FILE, "problem1.ipynb", "problem2.ipynb"]
+    reference = {name: nbformat.read(course.root / "source" / plain.ASSIGNMENT / f"{name}.ipynb", as_version=4)
+                 for name in plain.notebooks()}
+    for student in plain.SUBMISSIONS:  # each hands in what they have, through the exchange
+        folder = course.root / "students" / student / plain.ASSIGNMENT
+        folder.mkdir(parents=True)
+        shutil.copy(released / plain.DATA_FILE, folder / plain.DATA_FILE)
+        for name, nb in plain.submission(student, reference).items():
+            nbformat.write(nb, folder / f"{name}.ipynb")
+        course.nbgrader("submit", plain.ASSIGNMENT, "--student", student, f"--Exchange.root={course.root / 'exchange'}",
+                        "--CourseDirectory.course_id=dl-computation", cwd=folder.parent)
+    assert operations.collect(course, plain.ASSIGNMENT) == {plain.ASSIGNMENT: len(plain.SUBMISSIONS)}
     (run,) = operations.autograde(course, plain.ASSIGNMENT)
     assert sorted(run.graded) == sorted(plain.SUBMISSIONS)
     scores = course.scores(plain.ASSIGNMENT)
