@@ -26,8 +26,8 @@ from nbgrader import utils
 from course import operations
 from course.pipeline import Course, source_notebook
 
+from .hidden import is_test_cell
 from .judge import judge_cell
-from .reports import is_test_cell
 
 BANKS = Path(__file__).resolve().parent / "banks"
 

@@ -5,8 +5,6 @@ import json
 
 from course_probe import MIME_TYPE
 
-from .hidden import is_test_cell
-
 
 def cell_reports(cell) -> list[dict]:
     """Every probe report among the cell's outputs: JSON text (as probes publish it) or a JSON

@@ -105,3 +105,15 @@ def needs_memory_cgroup():
 
     if memory.cgroup_kind() is None:
         pytest.skip("no memory cgroup for the sandbox here (see `python -m autograders.sandbox doctor`)")
+
+
+def capped_kernel(course_tree, name, protection, cap_mb, stderr):
+    """A sandboxed kernel in a fresh folder of the course tree, whose sandbox may hold
+    ``cap_mb`` MiB in all under ``protection`` (``watch`` or ``cgroup``, skipped where no memory
+    cgroup is lent)."""
+    if protection == "cgroup":
+        needs_memory_cgroup()
+    folder = course_tree["course"] / "autograded" / f"{name}-{protection}" / "ps1"
+    folder.mkdir(parents=True)
+    return Kernel(folder, ip=course_tree["runtime"] / f"{name}-ipc", stderr=stderr,
+                  env={"COURSE_SANDBOX_TOTAL_MEMORY_MB": str(cap_mb), "COURSE_SANDBOX_MEMORY_PROTECTION": protection})

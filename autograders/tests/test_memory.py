@@ -16,7 +16,7 @@ from autograders.bank import with_answers
 from autograders.sandbox import memory
 from autograders.tests import toy
 from autograders.tests.conftest import make_toy_course
-from autograders.tests.kernel_client import Kernel, needs_memory_cgroup
+from autograders.tests.kernel_client import capped_kernel
 from autograders.tests.test_sandbox import _needs_bwrap, course_tree  # noqa: F401 - a fixture
 
 CAP_MB = 600
@@ -109,14 +109,9 @@ def _run_until_done_or_dead(kernel, code, timeout_s=40):
 @pytest.mark.parametrize("kind", sorted(ATTACKS))
 def test_memory_no_process_maps_is_refused_or_stopped_at_the_cap(course_tree, tmp_path, protection, kind):  # noqa: F811
     _needs_bwrap()
-    if protection == "cgroup":
-        needs_memory_cgroup()
-    folder = course_tree["course"] / "autograded" / f"{kind}-{protection}" / "ps1"
-    folder.mkdir(parents=True)
     log = tmp_path / "launcher.log"
     with open(log, "w") as stderr:
-        k = Kernel(folder, ip=course_tree["runtime"] / f"{kind}-ipc", stderr=stderr,
-                   env={"COURSE_SANDBOX_TOTAL_MEMORY_MB": str(CAP_MB), "COURSE_SANDBOX_MEMORY_PROTECTION": protection})
+        k = capped_kernel(course_tree, kind, protection, CAP_MB, stderr)
         try:
             result = _run_until_done_or_dead(k, f"CAP_MB = {CAP_MB}\n" + textwrap.dedent(ATTACKS[kind]))
             alive = k.km.is_alive()

@@ -33,7 +33,7 @@ if str(REPO) not in sys.path:
 
 from autograders.sandbox import LAUNCHER, install, launch, limits, protections  # noqa: E402
 from autograders.sandbox.pool import KernelPool  # noqa: E402
-from autograders.tests.kernel_client import Kernel, needs_memory_cgroup  # noqa: E402
+from autograders.tests.kernel_client import Kernel, capped_kernel  # noqa: E402
 
 IS_ROOT = os.geteuid() == 0
 
@@ -535,14 +535,9 @@ def test_memory_of_all_processes_together_is_watched(course_tree, tmp_path, prot
     """The address-space limit is per process: several processes under it each must still not
     exhaust the machine. Here 4 processes of 400 MB against a total of 1 GiB."""
     _needs_bwrap()
-    if protection == "cgroup":
-        needs_memory_cgroup()
-    folder = course_tree["course"] / "autograded" / f"erin-{protection}" / "ps1"
-    folder.mkdir(parents=True)
     log = tmp_path / "launcher.log"
     with open(log, "w") as stderr:
-        k = Kernel(folder, ip=course_tree["runtime"] / "memory-ipc", stderr=stderr,
-                   env={"COURSE_SANDBOX_TOTAL_MEMORY_MB": "1024", "COURSE_SANDBOX_MEMORY_PROTECTION": protection})
+        k = capped_kernel(course_tree, "erin", protection, 1024, stderr)
         try:
             # forked children share the parent's pages: they must not count several times
             baseline = k.run("""
