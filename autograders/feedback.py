@@ -38,13 +38,13 @@ class HideHiddenTests(NbGraderPreprocessor):
     From the first cell that may hold hidden code on (``hidden.hidden_code_from``), a cell's
     outputs were made by a kernel in which the hidden tests could be read, and a submission can
     carry them out in any encoding (base64, compressed, split over cells). Those cells keep
-    their code but lose their outputs, execution counts and timings, but for an error that the
+    their code but lose their outputs, execution counts and timings, all but an error that the
     grader recorded (the kernel died or went over its memory limit: its name alone, with the
-    grader's own message); the test cells keep only their outputs, which the judge wrote from the
-    reference alone. The grading kernel never receives a
-    cell's hidden code before that cell runs (``SandboxedExecute``), and display updates reach
-    only the cell that makes them, so the outputs of the cells before that point are the
-    student's own. No widget state is kept either: any cell could have written it.
+    grader's own message); the test cells keep only their outputs, which the judge wrote from
+    the reference alone. The grading kernel never receives a cell's hidden code before that
+    cell runs (``SandboxedExecute``), and display updates reach only the cell that makes them,
+    so the outputs of the cells before that point are the student's own. No widget state is
+    kept either: any cell could have written it.
 
     As a second line, every output that is kept and quotes a line of hidden test code is
     replaced by a notice, and stray probe reports are dropped. Test cells keep their public
