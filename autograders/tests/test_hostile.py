@@ -84,6 +84,13 @@ ATTACKS = {
                                     "            pass\n        pairs.append((a, b))\n    return pairs\n"
                                     "for _ in range(2):\n    if os.fork() == 0:\n        kept = hold(3 << 29)\n"
                                     "        time.sleep(30)\n        os._exit(0)\ntime.sleep(30)\n" + RIGHT_DOUBLE, "zero"),
+    # files in the tmpfs mounts (720 MB) with two children of 700 MB: the processes' set sizes
+    # stay under the cap, what the sandbox holds goes over it
+    "holds_tmpfs_files_over_the_cap": ("import os, time\nfor folder in ('/tmp', '/dev/shm', '.'):\n"
+                                       "    for i in range(4):\n        with open(f'{folder}/f{i}', 'wb') as f:\n"
+                                       "            f.write(b'x' * (60 << 20))\nfor _ in range(2):\n"
+                                       "    if os.fork() == 0:\n        block = b'\\1' * (700 << 20)\n"
+                                       "        time.sleep(30)\n        os._exit(0)\ntime.sleep(30)\n" + RIGHT_DOUBLE, "zero"),
     "holds_sysv_shared_memory": ("import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\n"
                                  "ids = [libc.shmget(0, 1 << 30, 0o1600) for _ in range(6)]\n"
                                  "for i in ids:\n    if i != -1:\n        address = libc.shmat(i, None, 0)\n"
@@ -335,8 +342,9 @@ def test_a_verdict_quotes_neither_a_students_message_nor_an_exception_name(grade
 
 def test_memory_no_process_maps_is_stopped_at_the_cap_or_refused(graded):
     feedback = graded["course"].root / "feedback"
-    over = (feedback / "holds_3gb_in_socket_buffers" / toy.ASSIGNMENT / f"{toy.NOTEBOOK}.html").read_text()
-    assert "MemoryLimit" in over and "more memory than a submission may" in over
+    for name in ("holds_3gb_in_socket_buffers", "holds_tmpfs_files_over_the_cap"):
+        over = (feedback / name / toy.ASSIGNMENT / f"{toy.NOTEBOOK}.html").read_text()
+        assert "MemoryLimit" in over and "more memory than a submission may" in over, name
     shm = (feedback / "holds_sysv_shared_memory" / toy.ASSIGNMENT / f"{toy.NOTEBOOK}.html").read_text()
     assert "segments made: 0" in shm
     memfd = (feedback / "holds_anonymous_files" / toy.ASSIGNMENT / f"{toy.NOTEBOOK}.html").read_text()
