@@ -1001,6 +1001,9 @@ def _launch(connection_file=None, extra=(), pool_dir=None):
         prefix = None
         cwd = POOL_WORKDIR_INSIDE  # an empty folder; each kernel gets its submission's copy
         limit_hit = os.path.join(pool_dir, memory.LIMIT_HIT)
+        for stale in (limit_hit, os.path.join(pool_dir, "cgroup")):  # of the pool this one replaces
+            if os.path.exists(stale):
+                os.unlink(stale)
     else:
         with open(connection_file) as f:
             conn = json.load(f)
@@ -1418,9 +1421,11 @@ class PoolKernel:
 
 class _PoolMemoryWatch:
     """Whether the pool's sandbox hit its memory limit while one kernel of it ran: the OOM kills
-    of its cgroup went up (the kernel counts one before its victim dies), or the pool's launcher
-    left ``memory.LIMIT_HIT`` (it does before killing the pool). Then the same file goes beside
-    the kernel's connection file, where the grader looks for it."""
+    of its cgroup went up (the kernel counts one before its victim dies), or, without a cgroup,
+    the pool's launcher left ``memory.LIMIT_HIT`` (it does before killing the pool). Then the same
+    file goes beside the kernel's connection file, where the grader looks for it. With a cgroup,
+    the counter alone decides: the launcher kills the pool up to 0.25 s after an OOM kill, when
+    the next kernel may have started, which then dies for another's memory (and is tried again)."""
 
     def __init__(self, pool_dir, connection_file):
         self._pool_hit = os.path.join(pool_dir, memory.LIMIT_HIT)
@@ -1434,11 +1439,16 @@ class _PoolMemoryWatch:
 
     def report(self):
         message = None
-        if self._cgroup is not None and self._cgroup.oom_kills() > self._kills:
-            message = "the kernel went over the sandbox's memory limit and was killed"
-        elif os.path.exists(self._pool_hit):
-            with open(self._pool_hit) as f:
-                message = f.read()
+        if self._cgroup is not None:
+            if self._cgroup.oom_kills() > self._kills:
+                message = "the kernel went over the sandbox's memory limit and was killed"
+        else:
+            try:
+                with open(self._pool_hit) as f:
+                    message = f.read()
+                os.unlink(self._pool_hit)
+            except OSError:
+                pass
         if message:
             with open(self._kernel_hit, "w") as f:
                 f.write(message)
