@@ -91,8 +91,9 @@ KERNEL_OPTIONS = ("--HistoryManager.hist_file=:memory:",
                   "--IPKernelApp.kernel_class=course_kernel.GradingKernel",
                   "--IPKernelApp.outstream_class=course_kernel.GradingOutStream")
 UID_RANGE_DEFAULT = (61000, 61063)
-# The OOM killer's preference for the sandbox's processes (1000: first of all): student code
-# goes before anything else of the machine, and a pool's kernels (1000) before its zygote.
+# The OOM killer's preference for a sandbox's processes (-1000 never, 1000 first): student code
+# goes before anything else on the machine; a pooled kernel raises its own to 1000, so that it
+# goes before its zygote.
 SANDBOX_OOM_SCORE_ADJ = 500
 PROBE_UID = 65534  # the unprivileged uid the probe uses; never one of the range
 LOCK_DIR_CANDIDATES = ("/run/course-sandbox",
