@@ -30,7 +30,7 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", ".grad
 #   c.CourseDirectory.db_url = "postgresql://nbgrader:PASSWORD@db-host/dl_computation"
 c.Exchange.root = str(ROOT / "exchange")
 
-# Grading: execute in the sandbox, judge outside it (README, "How grading works").
+# Grading: execute in the sandbox, judge outside it (docs/grading.md).
 # SandboxedExecute replaces nbgrader's Execute, the judge decides every test cell between
 # execution and SaveAutoGrades, the metadata check runs once per distinct metadata, and the
 # gradebook's steps read a notebook's rows at once instead of one query per cell, all of them on

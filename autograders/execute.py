@@ -7,23 +7,20 @@ import shutil
 import tempfile
 import time
 import uuid
-from queue import Empty
 
 import zmq
 
-from jupyter_client.asynchronous import AsyncKernelClient
-from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import ensure_async
 from nbclient.client import timestamp
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbclient.util import run_hook, run_sync
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
-from traitlets import Bool, CaselessStrEnum, DottedObjectName, Integer, Type, Unicode
+from traitlets import Bool, CaselessStrEnum, Integer, Unicode
 
 from autograders.hidden import hidden_code_from
+from autograders.kernel_manager import PromptKernelManager
 from autograders.sandbox.memory import LIMIT_HIT
-from autograders.sandbox.pool import PoolProvisioner
 
 SANDBOX_KERNEL = "course-sandbox"
 BATCH_FEATURE = "execute_cells"  # a grading kernel's (course_kernel.GradingKernel)
@@ -68,76 +65,6 @@ def text_size(content) -> int:
         else:
             size += 8
     return size
-
-
-class ReadyKernelClient(AsyncKernelClient):
-    """jupyter_client's kernel client, whose readiness check ends as soon as the kernel has
-    answered ``kernel_info`` on the shell channel and its IOPub status for that request has
-    arrived (proof that IOPub is connected). jupyter_client's own check then also waits for
-    0.2 s of IOPub silence, a fixed cost per kernel that nbclient does not need: it only
-    reads the messages of the cell it runs. It keeps the kernel's ``supported_features``."""
-
-    supported_features: tuple = ()
-
-    async def wait_for_ready(self, timeout=None):
-        deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
-        while True:
-            request = self.kernel_info()
-            if await self._answered(request, min(1.0, deadline - time.monotonic())):
-                return
-            if not await self._async_is_alive():
-                raise RuntimeError("Kernel died before replying to kernel_info")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"Kernel didn't respond in {timeout} seconds")
-
-    async def _answered(self, request, timeout):
-        """Whether the shell reply and the IOPub 'idle' status of ``request`` arrive in time."""
-        until = time.monotonic() + max(timeout, 0.05)
-        replied = idle = False
-        while not (replied and idle):
-            left = until - time.monotonic()
-            if left <= 0:
-                return False
-            channel = self.iopub_channel if replied else self.shell_channel
-            try:
-                msg = await channel.get_msg(timeout=left)
-            except Empty:
-                return False
-            if msg["parent_header"].get("msg_id") != request:
-                continue
-            if msg["msg_type"] == "kernel_info_reply":
-                self._handle_kernel_info_reply(msg)
-                self.supported_features = tuple(msg["content"].get("supported_features") or ())
-                replied = True
-            elif msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
-                idle = True
-        return True
-
-
-class PromptKernelManager(AsyncKernelManager):
-    """jupyter_client's kernel manager with the ``ReadyKernelClient``, and which looks for the
-    end of a killed kernel every 5 ms rather than every 100 ms (a kill ends every notebook), and
-    closes its sockets without lingering once the kernel is gone. While this process's kernel
-    pool is open, its kernels are forked by the pool from here (``PoolProvisioner``)."""
-
-    client_class = DottedObjectName(f"{ReadyKernelClient.__module__}.{ReadyKernelClient.__qualname__}")
-    client_factory = Type(ReadyKernelClient, klass=AsyncKernelClient)
-
-    async def _async_pre_start_kernel(self, **kw):
-        if self.provisioner is None and PoolProvisioner.serves(self.kernel_spec):
-            self.kernel_id = self.kernel_id or kw.pop("kernel_id", None) or str(uuid.uuid4())
-            self.provisioner = PoolProvisioner(kernel_id=self.kernel_id, kernel_spec=self.kernel_spec, parent=self)
-        return await super()._async_pre_start_kernel(**kw)
-
-    async def _async_wait(self, pollinterval: float = 0.005) -> None:
-        await super()._async_wait(pollinterval)
-
-    async def _async_cleanup_resources(self, restart: bool = False) -> None:
-        # Called once the kernel has ended: what is still queued for it can never be delivered,
-        # and ZMQ's default linger (100 ms) only delayed the end of every notebook by 80 ms.
-        if self._created_context and not restart:
-            self.context.destroy(linger=0)
-        await super()._async_cleanup_resources(restart)
 
 
 class SandboxedExecute(Execute):

@@ -77,11 +77,12 @@ def submitted_chapters(course: Course, chapter: str | None = None) -> list[str]:
             if any((course.root / "submitted").glob(f"*/{name}"))]
 
 
-def check_grading_config(course: Course) -> None:
+def check_grading_config(course: Course):
     """Fail closed: refuse to grade unless the course's config assembles the sandbox and the judge.
 
     nbgrader only logs a broken ``nbgrader_config.py`` and then grades with its defaults (the
-    student's own kernel, assertions decided inside it); this course stops instead.
+    student's own kernel, assertions decided inside it); this course stops instead. Returns the
+    config, as loaded.
     """
     from autograders.execute import SANDBOX_KERNEL, SandboxedExecute
     from autograders.judge import ChooseProbeSeed, JudgeProbeReports
@@ -97,6 +98,7 @@ def check_grading_config(course: Course) -> None:
             raise PipelineError(f"nbgrader_config.py does not put {required.__name__} in the autograde pipeline")
     if config.SandboxedExecute.get("kernel_name", SANDBOX_KERNEL) != SANDBOX_KERNEL:
         raise PipelineError(f"submissions must run in the {SANDBOX_KERNEL!r} kernel")
+    return config
 
 
 def plain_test_cells(course: Course, chapter: str) -> list[str]:
@@ -110,10 +112,10 @@ def plain_test_cells(course: Course, chapter: str) -> list[str]:
             for cell in nbformat.read(path, as_version=4).cells if is_plain_test_cell(cell)]
 
 
-def say_how_tests_are_decided(course: Course, chapters: list[str]) -> None:
+def say_how_tests_are_decided(course: Course, chapters: list[str], config) -> None:
     """Name the chapters whose verdicts are decided inside the student's kernel, or refuse to
     grade them where the config says so (``c.JudgeProbeReports.plain_tests = 'refuse'``)."""
-    refuse = course.config().JudgeProbeReports.get("plain_tests", "grade").lower() == "refuse"
+    refuse = config.JudgeProbeReports.get("plain_tests", "grade").lower() == "refuse"
     for chapter in chapters:
         plain = plain_test_cells(course, chapter)
         if plain and refuse:
@@ -150,9 +152,9 @@ def autograde(course: Course, chapter: str | None = None, jobs: int | None = Non
     # the workers start first: they import nbgrader and warm their kernel pools meanwhile
     crew = Crew(course, jobs or os.cpu_count() or 1, kernel_pool) if work_expected(course, chapters, resume) else None
     with crew or nullcontext():
-        check_grading_config(course)
+        config = check_grading_config(course)
         refuse_missing_protections()
-        say_how_tests_are_decided(course, chapters)
+        say_how_tests_are_decided(course, chapters, config)
         for name in chapters:
             if not (course.root / "release" / name).is_dir():
                 course.nbgrader("generate_assignment", name, "--force")

@@ -65,9 +65,10 @@ import threading
 import time
 
 try:
-    from . import memory
+    from . import memory, watch
 except ImportError:  # run as the launcher script (start.py), whose folder is sys.path[0]
     import memory
+    import watch
 
 # --------------------------------------------------------------------------------------------
 # Where things are: derived at run time (CI runs from a fresh clone in another folder)
@@ -756,116 +757,21 @@ def _set_limits(lim, with_nproc):
         both(resource.RLIMIT_NPROC, lim["processes"])
 
 
-_PAGE = os.sysconf("SC_PAGE_SIZE")
-
-
-def _tree_pids(root_pid):
-    """``{pid: resident set in bytes}`` of ``root_pid`` and all its descendants, parents first."""
-    children, rss = {}, {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as f:
-                fields = f.read().rsplit(b")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        pid = int(entry)
-        children.setdefault(int(fields[1]), []).append(pid)
-        rss[pid] = int(fields[21]) * _PAGE
-    tree, todo = {}, [root_pid]
-    while todo:
-        pid = todo.pop(0)
-        todo.extend(children.get(pid, []))
-        tree[pid] = rss.get(pid, 0)
-    return tree
-
-
-def _inside(pids):
-    """The pids whose root is not this process's: those inside the sandbox's own root (the
-    tmpfs mounts that ``memory.held_memory`` reads are theirs), bwrap's outer process left out."""
-    try:
-        own = os.stat("/")
-    except OSError:
-        return list(pids)
-    inside = []
-    for pid in pids:
-        try:
-            root = os.stat(f"/proc/{pid}/root/")
-        except OSError:
-            continue
-        if (root.st_dev, root.st_ino) != (own.st_dev, own.st_ino):
-            inside.append(pid)
-    return inside
-
-
-def _tree_memory(pids, exact=False):
-    """Memory of the processes ``pids`` (``_tree_pids``), in bytes: the sum of their resident
-    sets (cheap, counts pages shared after fork once per process), or with ``exact`` the sum
-    of their proportional set sizes (shared pages divided among their sharers)."""
-    total = 0
-    for pid, rss in pids.items():
-        if not exact:
-            total += rss
-            continue
-        try:
-            with open(f"/proc/{pid}/smaps_rollup", "rb") as f:
-                pss = next(l for l in f if l.startswith(b"Pss:"))
-            total += int(pss.split()[1]) * 1024
-        except (FileNotFoundError, ProcessLookupError):
-            pass  # it has exited since the scan
-        except (OSError, StopIteration, ValueError):
-            total += rss  # unreadable (made undumpable, say): count all of it
-    return total
-
-
-def _memory_limit_hit(watch, message):
-    """Say on stderr that the sandbox hit its memory limit, and leave the file that tells the
-    grader so (``memory.LIMIT_HIT``), which puts it in the student's feedback."""
-    print(f"SANDBOX: {message}", file=sys.stderr, flush=True)
-    try:
-        with open(watch["limit_hit"], "w") as f:
-            f.write(message)
-    except OSError:
-        pass
-
-
-def _relay_stderr(stream, budget, child=None, watch=None):
+def _relay_stderr(stream, budget, child=None, memory_watch=None):
     """Copy the sandbox's stderr to ours up to ``budget`` bytes, then drop the rest; meanwhile
-    kill the sandbox once its memory cgroup has seen an OOM kill, or where it has none, once its
-    processes together, with what their tmpfs mounts and buffers hold (``memory.held_memory``),
-    use more than its limit."""
+    kill the sandbox when ``memory_watch`` (``watch.MemoryWatch``) says it is over its limit."""
     out = sys.stderr.buffer
     poller = select.poll()
     poller.register(stream.fileno(), select.POLLIN | select.POLLHUP)
-    over = 0  # consecutive measurements over the limit: one may race with forks and exits
-    memory_limit = watch["limit"] if watch else 0
-    cgroup = watch["cgroup"] if watch else None
+    watching = memory_watch is not None and memory_watch.limit > 0
     while True:
-        if memory_limit and child is not None and child.poll() is None:
+        if watching and child is not None and child.poll() is None:
             if not poller.poll(250):
-                if cgroup is not None:
-                    # the kernel killed a process of the sandbox for it: the whole sandbox goes,
-                    # so that the cell's kernel dies and the grader says why
-                    if cgroup.oom_kills():
-                        _memory_limit_hit(watch, f"the kernel went over the sandbox's memory limit of "
-                                                 f"{memory_limit // MiB} MiB: killed")
-                        child.kill()
-                        memory_limit = 0
-                    continue
-                pids = _tree_pids(child.pid)
-                held = memory.held_memory(_inside(pids), watch["mounts"])
-                if (_tree_memory(pids) + held > memory_limit
-                        and (used := _tree_memory(pids, exact=True) + held) > memory_limit):
-                    over += 1
-                else:
-                    over = 0
-                if over >= 2:
-                    _memory_limit_hit(watch, f"the kernel's processes used {used // MiB} MiB of memory together "
-                                             f"(tmpfs files and buffers included), over the limit of "
-                                             f"{memory_limit // MiB} MiB: killed")
+                message = memory_watch.over(child.pid)
+                if message:
+                    memory_watch.report(message)
                     child.kill()
-                    memory_limit = 0
+                    watching = False
                 continue
         try:
             chunk = os.read(stream.fileno(), 65536)
@@ -1002,7 +908,7 @@ def _launch(connection_file=None, extra=(), pool_dir=None):
         prefix = None
         cwd = POOL_WORKDIR_INSIDE  # an empty folder; each kernel gets its submission's copy
         limit_hit = os.path.join(pool_dir, memory.LIMIT_HIT)
-        for stale in (limit_hit, os.path.join(pool_dir, "cgroup")):  # of the pool this one replaces
+        for stale in (limit_hit, os.path.join(pool_dir, memory.POOL_CGROUP)):  # of the pool this one replaces
             if os.path.exists(stale):
                 os.unlink(stale)
     else:
@@ -1077,10 +983,10 @@ def _launch(connection_file=None, extra=(), pool_dir=None):
     if cgroup is not None:
         job["cgroup"] = (cgroup.path, cgroup.version)
         if pool_dir is not None:  # for the pool's clients, which read its OOM kills
-            with open(os.path.join(pool_dir, "cgroup"), "w") as f:
+            with open(os.path.join(pool_dir, memory.POOL_CGROUP), "w") as f:
                 json.dump(job["cgroup"], f)
-    watch = {"limit": lim["total_memory"], "limit_hit": limit_hit, "cgroup": cgroup,
-             "mounts": ("/tmp", "/dev/shm") + ((cwd,) if copy else ()) if cgroup is None else None}
+    memory_watch = watch.MemoryWatch(lim["total_memory"], limit_hit, cgroup,
+                                     ("/tmp", "/dev/shm") + ((cwd,) if copy else ()))
     command, popen_env, fds = _sandbox_command(program, info, lim, python_binds, cwd=cwd,
                                                kernel_dir=kernel_dir, copy=copy,
                                                fill_workdir=pool_dir is None,
@@ -1088,7 +994,8 @@ def _launch(connection_file=None, extra=(), pool_dir=None):
     needed = [src for src, _ in python_binds] + [RUNTIME_DIR, kernel_dir] + ([] if copy else [cwd])
     preexec = _sandbox_preexec(lim, needed if drop_uid else None, use_bwrap, cgroup)
     returncode = _run_sandbox(command, popen_env, cwd=cwd if pool_dir is None else "/",
-                              pass_fds=pass_fds + fds, preexec=preexec, job=job, lim=lim, watch=watch)
+                              pass_fds=pass_fds + fds, preexec=preexec, job=job, lim=lim,
+                              memory_watch=memory_watch)
     if uid_lock is not None:
         os.close(uid_lock)
     if folder_fd is not None:
@@ -1187,10 +1094,10 @@ def _sandbox_preexec(lim, reachable, use_bwrap, cgroup=None):
     return preexec
 
 
-def _run_sandbox(command, env, *, cwd, pass_fds, preexec, job, lim, watch):
+def _run_sandbox(command, env, *, cwd, pass_fds, preexec, job, lim, memory_watch):
     """Start the sandbox and wait for its end, relaying its stderr within limits and watching its
-    memory (``watch``); a janitor process clears ``job`` up however this process ends. The exit
-    status."""
+    memory (``memory_watch``); a janitor process clears ``job`` up however this process ends.
+    The exit status."""
     try:
         child = subprocess.Popen(command, cwd=cwd, env=env, close_fds=True, pass_fds=pass_fds,
                                  preexec_fn=preexec, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
@@ -1222,12 +1129,10 @@ def _run_sandbox(command, env, *, cwd, pass_fds, preexec, job, lim, watch):
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGHUP, stop)
-    _relay_stderr(child.stderr, lim["stderr_bytes"], child, watch)
+    _relay_stderr(child.stderr, lim["stderr_bytes"], child, memory_watch)
     returncode = child.wait()
     _debug(f"sandbox exited: {returncode}")
-    if watch["cgroup"] is not None and watch["cgroup"].oom_kills() and not os.path.exists(watch["limit_hit"]):
-        _memory_limit_hit(watch, f"the kernel went over the sandbox's memory limit of "
-                                 f"{watch['limit'] // MiB} MiB: killed")
+    memory_watch.after_exit()
     os.close(pipe_w)  # the janitor cleans up now
     try:
         os.waitpid(janitor, 0)
@@ -1381,7 +1286,7 @@ class PoolKernel:
         relay = threading.Thread(target=_relay_stderr, args=(os.fdopen(read_fd, "rb"), lim["stderr_bytes"]),
                                  daemon=True)
         relay.start()
-        return cls(sock, job, relay, _PoolMemoryWatch(pool_dir, connection_file))
+        return cls(sock, job, relay, watch.PoolMemoryWatch(pool_dir, connection_file))
 
     def poll(self):
         try:
@@ -1418,41 +1323,6 @@ class PoolKernel:
         _cleanup(self._job)
         if self._memory_watch is not None:
             self._memory_watch.report()
-
-
-class _PoolMemoryWatch:
-    """Whether the pool's sandbox hit its memory limit while one kernel of it ran: the OOM kills
-    of its cgroup went up (the kernel counts one before its victim dies), or, without a cgroup,
-    the pool's launcher left ``memory.LIMIT_HIT`` (it does before killing the pool). Then the same
-    file goes beside the kernel's connection file, where the grader looks for it. With a cgroup,
-    the counter alone decides: the launcher kills the pool up to 0.25 s after an OOM kill, when
-    the next kernel may have started, which then dies for another's memory (and is tried again)."""
-
-    def __init__(self, pool_dir, connection_file):
-        self._pool_hit = os.path.join(pool_dir, memory.LIMIT_HIT)
-        self._kernel_hit = os.path.join(os.path.dirname(os.path.abspath(connection_file)), memory.LIMIT_HIT)
-        try:
-            with open(os.path.join(pool_dir, "cgroup")) as f:
-                self._cgroup = memory.MemoryCgroup(*json.load(f))
-        except (OSError, ValueError, TypeError):
-            self._cgroup = None
-        self._kills = self._cgroup.oom_kills() if self._cgroup else 0
-
-    def report(self):
-        message = None
-        if self._cgroup is not None:
-            if self._cgroup.oom_kills() > self._kills:
-                message = "the kernel went over the sandbox's memory limit and was killed"
-        else:
-            try:
-                with open(self._pool_hit) as f:
-                    message = f.read()
-                os.unlink(self._pool_hit)
-            except OSError:
-                pass
-        if message:
-            with open(self._kernel_hit, "w") as f:
-                f.write(message)
 
 
 def _kernel_from_pool(pool_dir, connection_file, extra):

@@ -22,10 +22,10 @@ pipes and sockets. Two layers bound it (``autograders/sandbox/README.md``, "Memo
 from __future__ import annotations
 
 import errno
+import functools
 import os
 import platform
 import signal
-import stat
 import struct
 import time
 import uuid
@@ -33,6 +33,7 @@ import uuid
 MODES = ("auto", "cgroup", "watch")
 CGROUP_ENV = "COURSE_SANDBOX_CGROUP"  # a cgroup v2 folder delegated to this user
 LIMIT_HIT = "memory-limit-hit"  # the file a launcher leaves beside the connection file
+POOL_CGROUP = "cgroup"  # in a pool's folder: its memory cgroup, for the pool's clients (watch.py)
 V1_ROOT = "/sys/fs/cgroup/memory"
 V2_ROOT = "/sys/fs/cgroup"
 
@@ -103,39 +104,44 @@ def _v1_parent() -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=1)
+def cgroup_parent() -> tuple[int, str] | None:
+    """``(version, folder)`` under which this process can give a sandbox a memory cgroup, else
+    None; looked up once per process (a launcher asks for its report, then for the cgroup)."""
+    for version, parent in ((2, _v2_parent), (1, _v1_parent)):
+        folder = parent()
+        if folder is not None:
+            return version, folder
+    return None
+
+
 def cgroup_kind() -> str | None:
     """``"v2"`` or ``"v1"`` when this process can give a sandbox a memory cgroup, else None."""
-    if _v2_parent():
-        return "v2"
-    if _v1_parent():
-        return "v1"
-    return None
+    found = cgroup_parent()
+    return f"v{found[0]}" if found else None
 
 
 class MemoryCgroup:
     """One sandbox's memory cgroup: made with its limit, entered by the sandbox's first process
     before it becomes the sandbox, read for the OOM kills it saw, removed once it is empty."""
 
+    _LIMITS = {2: ("memory.max", "memory.swap.max"), 1: ("memory.limit_in_bytes", "memory.memsw.limit_in_bytes")}
+
     def __init__(self, path: str, version: int):
         self.path, self.version = path, version
 
     @classmethod
     def create(cls, limit: int) -> MemoryCgroup | None:
-        name = f"course-sandbox-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        parent = _v2_parent()
-        if parent is not None:
-            group = cls(os.path.join(parent, name), 2)
-            os.mkdir(group.path)
-            group._write("memory.max", limit)
-            group._write("memory.swap.max", 0, optional=True)
-            return group
-        parent = _v1_parent()
-        if parent is None:
+        found = cgroup_parent()
+        if found is None:
             return None
-        group = cls(os.path.join(parent, name), 1)
+        version, parent = found
+        group = cls(os.path.join(parent, f"course-sandbox-{os.getpid()}-{uuid.uuid4().hex[:8]}"), version)
         os.mkdir(group.path)
-        group._write("memory.limit_in_bytes", limit)
-        group._write("memory.memsw.limit_in_bytes", limit, optional=True)  # no swapping past it
+        memory_file, swap_file = cls._LIMITS[version]
+        group._write(memory_file, limit)
+        # no swapping past it (v2 limits swap apart, v1 memory and swap together)
+        group._write(swap_file, 0 if version == 2 else limit, optional=True)
         return group
 
     def _write(self, name, value, optional=False):
@@ -221,53 +227,3 @@ def seccomp_program() -> bytes | None:
         program.append((jeq_k, len(refused) - index, 0, number))
     program += [(ret_k, 0, 0, allow), (ret_k, 0, 0, refuse)]
     return b"".join(struct.pack("=HBBI", *instruction) for instruction in program)
-
-
-# --------------------------------------------------------------------------------------------
-# What the watch counts beside the set sizes, where no cgroup is lent
-
-
-def _sysctl(path, default):
-    try:
-        with open(path) as f:
-            return int(f.read().split()[0])
-    except (OSError, ValueError, IndexError):
-        return default
-
-
-SOCKET_MAX = _sysctl("/proc/sys/net/core/wmem_max", 212992) + _sysctl("/proc/sys/net/core/rmem_max", 212992)
-PIPE_MAX = _sysctl("/proc/sys/fs/pipe-max-size", 1 << 20)
-
-
-def held_memory(pids, mounts) -> int:
-    """Memory the processes ``pids`` hold that their set sizes miss: what the tmpfs ``mounts``
-    of their sandbox hold (as the first process that can be read sees them), and for each open
-    pipe or socket the most its buffers can hold."""
-    total, seen_mounts, buffers = 0, False, set()
-    for pid in pids:
-        if not seen_mounts:
-            try:
-                for mount in mounts:
-                    fs = os.statvfs(f"/proc/{pid}/root{mount}")
-                    total += (fs.f_blocks - fs.f_bfree) * fs.f_frsize
-                seen_mounts = True
-            except OSError:
-                pass
-        try:
-            fds = os.listdir(f"/proc/{pid}/fd")
-        except OSError:
-            continue
-        for fd in fds:
-            try:
-                st = os.stat(f"/proc/{pid}/fd/{fd}")
-            except OSError:
-                continue
-            if (st.st_dev, st.st_ino) in buffers:
-                continue
-            if stat.S_ISSOCK(st.st_mode):
-                buffers.add((st.st_dev, st.st_ino))
-                total += SOCKET_MAX
-            elif stat.S_ISFIFO(st.st_mode):
-                buffers.add((st.st_dev, st.st_ino))
-                total += PIPE_MAX
-    return total

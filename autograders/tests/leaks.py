@@ -1,6 +1,6 @@
 """Submissions that answer the toy assignment correctly and try to carry its hidden tests out.
 
-Each uses one channel that code in the grading kernel can reach (README, "Threat model"), and
+Each uses one channel that code in the grading kernel can reach (docs/grading.md, "Threat model"), and
 writes what it finds in several encodings (base64, compressed, reversed, hex), each split over
 several outputs. ``hidden_code_in`` decodes all of them, so that a test can say both that a
 channel carried hidden code inside the kernel (the instructor's graded notebook) and that none

@@ -1,4 +1,4 @@
-"""The grading design's invariants (README, "How grading works"), each as a test."""
+"""The grading design's invariants (docs/grading.md), each as a test."""
 from __future__ import annotations
 
 from pathlib import Path

@@ -99,7 +99,7 @@ def test_workers_started_for_a_run_that_fails_before_grading_are_stopped_with_th
         while (len({sock.parent for sock in Path(tempfile.gettempdir()).glob("course-pool-*/zygote.sock")}
                     - pools_before) < 2 and time.monotonic() < deadline):
             time.sleep(0.05)
-        check(course)
+        return check(course)
 
     monkeypatch.setattr(operations, "check_grading_config", check_once_the_pools_are_up)
     with open(toy_course.root / "nbgrader_config.py", "a") as config:
