@@ -99,7 +99,7 @@ class GradingKernel(KernelBase):
         ``execute_request`` of that id that does not stop on error would run, its reply sent on
         IOPub after its outputs."""
         self._echo_input = False
-        reply_topic = self.topic("execute_reply")
+        reply_topic = self.iopub_topic("execute_reply")
         try:
             for cell in parent["content"]["cells"]:
                 request = {**parent, "msg_id": cell["msg_id"], "msg_type": "execute_request",

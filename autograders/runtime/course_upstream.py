@@ -37,7 +37,7 @@ PRIVATE_NAMES = {
     "ipykernel.kernelbase:Kernel._execute_sleep": (None,
         "a Float trait: the pause after each cell, before its reply (KernelBase sets none)"),
     "ipykernel.kernelbase:Kernel._topic": ("(self, topic)",
-        "the IOPub topic of a message type; a batch's replies go on IOPub (KernelBase.topic)"),
+        "the IOPub topic of a message type; a batch's replies go on IOPub (KernelBase.iopub_topic)"),
     "ipykernel.kernelbase:Kernel._publish_execute_input": ("(self, code, parent, execution_count)",
         "where a cell's execute_input echo is sent; a batch sends none (KernelBase.publish_execute_input)"),
     "IPython.core.interactiveshell:InteractiveShell._format_exception_for_storage": (
@@ -92,7 +92,7 @@ class KernelBase(IPythonKernel):
     # does; in a batch, its reply)
     _execute_sleep = Float(0.0).tag(config=True)
 
-    def topic(self, msg_type: str) -> bytes:
+    def iopub_topic(self, msg_type: str) -> bytes:
         """The IOPub topic of a message of ``msg_type`` from this kernel."""
         return self._topic(msg_type)
 
