@@ -21,6 +21,7 @@ from traitlets import Bool, CaselessStrEnum, Integer, Unicode
 from autograders.hidden import hidden_code_from
 from autograders.kernel_manager import PromptKernelManager
 from autograders.sandbox.memory import LIMIT_HIT
+from autograders.upstream import NotebookClientHooks
 
 SANDBOX_KERNEL = "course-sandbox"
 BATCH_FEATURE = "execute_cells"  # a grading kernel's (course_kernel.GradingKernel)
@@ -67,7 +68,7 @@ def text_size(content) -> int:
     return size
 
 
-class SandboxedExecute(Execute):
+class SandboxedExecute(NotebookClientHooks, Execute):
     """Run every cell in a fresh sandboxed kernel, so that one bad cell costs only itself.
 
     On top of nbgrader's ``Execute``: a wall-clock limit for the whole notebook; a cap on the
@@ -165,9 +166,9 @@ class SandboxedExecute(Execute):
 
     start_new_kernel = run_sync(async_start_new_kernel)
 
-    def _get_timeout(self, cell):
+    def cell_timeout(self, cell):
         remaining = max(1, int(self._deadline - time.monotonic()))
-        timeout = super()._get_timeout(cell)
+        timeout = super().cell_timeout(cell)
         return remaining if timeout is None else min(timeout, remaining)
 
     def preprocess_cell(self, cell, resources, index):
@@ -253,8 +254,8 @@ class SandboxedExecute(Execute):
                 and BATCH_FEATURE in getattr(self.kc, "supported_features", ()))
 
     async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
-        """nbclient's ``async_execute_cell``, for a cell sent in a batch (the first cell of a
-        batch sends it: this cell and every code cell after it)."""
+        """nbclient's ``async_execute_cell`` (checked in ``autograders/upstream.py``), for a cell
+        sent in a batch (the first cell of a batch sends it: this cell and every code cell after it)."""
         if not self._batching(store_history):
             return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
         await run_hook(self.on_cell_start, cell=cell, cell_index=cell_index)
@@ -270,11 +271,11 @@ class SandboxedExecute(Execute):
         self.code_cells_executed += 1
         cell.outputs = []
         self.clear_before_next_output = False
-        reply = await self._read_cell(msg_id, cell, cell_index, self._get_timeout(cell))
+        reply = await self._read_cell(msg_id, cell, cell_index, self.cell_timeout(cell))
         if execution_count:
             cell["execution_count"] = execution_count
         await run_hook(self.on_cell_executed, cell=cell, cell_index=cell_index, execute_reply=reply)
-        await self._check_raise_for_error(cell, cell_index, reply)
+        await self.check_raise_for_error(cell, cell_index, reply)
         self.nb["cells"][cell_index] = cell
         return cell
 
@@ -324,11 +325,11 @@ class SandboxedExecute(Execute):
                     cell["metadata"]["execution"]["shell.execute_reply"] = timestamp(reply)
                 return reply
             if deadline is not None and time.monotonic() >= deadline:
-                await self._async_check_alive()
+                await self._check_alive()
                 if timed_out is not None:
                     raise CellTimeoutError.error_from_timeout_and_cell(
                         "Timeout waiting for IOPub output", self.iopub_timeout, cell)
-                timed_out = await self._async_handle_timeout(timeout, cell)
+                timed_out = await self.handle_timeout(timeout, cell)
                 if timed_out is None:  # no error_on_timeout configured: the kernel's own reply stands
                     deadline = time.monotonic() + timeout
                 else:
@@ -336,8 +337,14 @@ class SandboxedExecute(Execute):
                     deadline = time.monotonic() + self.iopub_timeout
             wait = 1.0 if deadline is None else min(1.0, deadline - time.monotonic())
             if not await iopub.socket.poll(max(0.0, wait) * 1000):
-                await self._async_check_alive()
+                await self._check_alive()
             arrived = list(self._waiting_messages(waiting))
+
+    async def _check_alive(self):
+        """Raise ``DeadKernelError`` as nbclient does, once the kernel has died."""
+        if not await ensure_async(self.kc.is_alive()):
+            self.log.error("Kernel died while waiting for execute reply.")
+            raise DeadKernelError("Kernel died")
 
     def _waiting_messages(self, socket):
         """Every message ``socket`` holds now, read without waiting (and without an asyncio

@@ -9,6 +9,9 @@ those lookups from them; ``SaveAutoGrades``'s one commit per graded cell becomes
 Every gradebook these steps open, and those of ``OverwriteKernelspec`` and ``AssignLatePenalties``
 (``SharedGradebook``), opens on the process's one engine for the database (``shared_engine``), so
 that the queries are compiled once per process, not once per notebook and step.
+
+Each ``preprocess`` here is a copy of nbgrader's, and ``SharedGradebook.__init__`` of what
+nbgrader's does: ``autograders/upstream.py`` holds the hash of each original, which a test checks.
 """
 from __future__ import annotations
 
@@ -21,6 +24,8 @@ from nbgrader.preprocessors import (AssignLatePenalties, NbGraderPreprocessor, O
                                     SaveAutoGrades)
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.orm import scoped_session, sessionmaker, with_polymorphic
+
+from autograders.upstream import check_late_penalty
 
 # the kinds of cell nbgrader's lookups try, in its order
 GRADED_KINDS = ("GradeCell", "TaskCell")
@@ -171,6 +176,6 @@ class AssignLatePenaltiesShared(AssignLatePenalties):
                 penalty = self.plugin_inst.late_submission_penalty(self.student_id, notebook.score, late)
                 self.log.warning("Late submission penalty: %s", penalty)
                 if penalty is not None:
-                    notebook.late_submission_penalty = self._check_late_penalty(notebook, penalty)
+                    notebook.late_submission_penalty = check_late_penalty(self, notebook, penalty)
             self.gradebook.db.commit()
         return nb, resources

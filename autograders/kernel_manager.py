@@ -10,9 +10,10 @@ from jupyter_client.manager import AsyncKernelManager
 from traitlets import DottedObjectName, Type
 
 from autograders.sandbox.pool import PoolProvisioner
+from autograders.upstream import KernelClientHooks, KernelManagerHooks
 
 
-class ReadyKernelClient(AsyncKernelClient):
+class ReadyKernelClient(KernelClientHooks, AsyncKernelClient):
     """jupyter_client's kernel client, whose readiness check ends as soon as the kernel has
     answered ``kernel_info`` on the shell channel and its IOPub status for that request has
     arrived (proof that IOPub is connected). jupyter_client's own check then also waits for
@@ -27,7 +28,7 @@ class ReadyKernelClient(AsyncKernelClient):
             request = self.kernel_info()
             if await self._answered(request, min(1.0, deadline - time.monotonic())):
                 return
-            if not await self._async_is_alive():
+            if not await self.is_alive():
                 raise RuntimeError("Kernel died before replying to kernel_info")
             if time.monotonic() > deadline:
                 raise RuntimeError(f"Kernel didn't respond in {timeout} seconds")
@@ -48,7 +49,7 @@ class ReadyKernelClient(AsyncKernelClient):
             if msg["parent_header"].get("msg_id") != request:
                 continue
             if msg["msg_type"] == "kernel_info_reply":
-                self._handle_kernel_info_reply(msg)
+                self.adopt_kernel_info(msg)
                 self.supported_features = tuple(msg["content"].get("supported_features") or ())
                 replied = True
             elif msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
@@ -56,7 +57,7 @@ class ReadyKernelClient(AsyncKernelClient):
         return True
 
 
-class PromptKernelManager(AsyncKernelManager):
+class PromptKernelManager(KernelManagerHooks, AsyncKernelManager):
     """jupyter_client's kernel manager with the ``ReadyKernelClient``, and which looks for the
     end of a killed kernel every 5 ms rather than every 100 ms (a kill ends every notebook), and
     closes its sockets without lingering once the kernel is gone. While this process's kernel
@@ -65,18 +66,16 @@ class PromptKernelManager(AsyncKernelManager):
     client_class = DottedObjectName(f"{ReadyKernelClient.__module__}.{ReadyKernelClient.__qualname__}")
     client_factory = Type(ReadyKernelClient, klass=AsyncKernelClient)
 
-    async def _async_pre_start_kernel(self, **kw):
+    kill_poll_interval = 0.005
+
+    async def start_kernel(self, **kw):
+        # a restart keeps the provisioner of the kernel it replaces
         if self.provisioner is None and PoolProvisioner.serves(self.kernel_spec):
             self.kernel_id = self.kernel_id or kw.pop("kernel_id", None) or str(uuid.uuid4())
             self.provisioner = PoolProvisioner(kernel_id=self.kernel_id, kernel_spec=self.kernel_spec, parent=self)
-        return await super()._async_pre_start_kernel(**kw)
+        return await super().start_kernel(**kw)
 
-    async def _async_wait(self, pollinterval: float = 0.005) -> None:
-        await super()._async_wait(pollinterval)
-
-    async def _async_cleanup_resources(self, restart: bool = False) -> None:
-        # Called once the kernel has ended: what is still queued for it can never be delivered,
-        # and ZMQ's default linger (100 ms) only delayed the end of every notebook by 80 ms.
-        if self._created_context and not restart:
-            self.context.destroy(linger=0)
-        await super()._async_cleanup_resources(restart)
+    def before_context_destroyed(self) -> None:
+        # the kernel has ended: what is still queued for it can never be delivered, and ZMQ's
+        # default linger (100 ms) only delayed the end of every notebook by 80 ms
+        self.context.destroy(linger=0)

@@ -30,11 +30,9 @@ from __future__ import annotations
 
 import traceback
 
-from ipykernel.iostream import OutStream
-from ipykernel.ipkernel import IPythonKernel
-from ipykernel.zmqshell import ZMQInteractiveShell
+from course_upstream import KernelBase, OutStreamBase, ShellBase
 from IPython.core.inputtransformer2 import TransformerManager
-from traitlets import Bool, Float, Instance, Type
+from traitlets import Bool, Instance, Type
 
 
 class TransformOnce(TransformerManager):
@@ -52,18 +50,18 @@ class TransformOnce(TransformerManager):
         return self._last[1]
 
 
-class GradingOutStream(OutStream):
+class GradingOutStream(OutStreamBase):
     """ipykernel's stdout and stderr, whose flush returns at once when nothing was written since
-    the last one. What was written waits in ``_buffers`` until the IOPub thread takes it (one
-    buffer per parent message); every message to IOPub goes through that thread in order, so
-    what it is sending still reaches the client before the cell's idle status."""
+    the last one. What was written waits in ipykernel's buffers until the IOPub thread takes it
+    (``has_unsent_text``); every message to IOPub goes through that thread in order, so what it
+    is sending still reaches the client before the cell's idle status."""
 
     def flush(self):
-        if self._buffers or self.echo is not None:
+        if self.has_unsent_text() or self.echo is not None:
             super().flush()
 
 
-class GradingShell(ZMQInteractiveShell):
+class GradingShell(ShellBase):
     input_transformer_manager = Instance(TransformOnce, ())
 
     def should_run_async(self, raw_cell, *, transformed_cell=None, preprocessing_exc_tuple=None):
@@ -73,20 +71,15 @@ class GradingShell(ZMQInteractiveShell):
         return super().should_run_async(raw_cell, transformed_cell=transformed_cell,
                                         preprocessing_exc_tuple=preprocessing_exc_tuple)
 
-    def _format_exception_for_storage(self, exception, filename=None, running_compiled_code=False):
+    def stored_exception(self, exception, filename=None, running_compiled_code=False):
         return {"ename": type(exception).__name__, "evalue": str(exception),
                 "traceback": traceback.format_exception(exception)}
 
 
-class GradingKernel(IPythonKernel):
+class GradingKernel(KernelBase):
     shell_class = Type(GradingShell)
     draw_figures = Bool(True, help="Draw each figure the inline backend shows.").tag(config=True)
-    msg_types = [*IPythonKernel.msg_types, "execute_cells_request"]
-    # ipykernel sleeps 0.5 ms after each cell, before its reply, so that its outputs on IOPub
-    # are likelier to reach a client before the reply on the shell channel; every reader of a
-    # grading kernel waits for the end of a cell's outputs on IOPub instead (its idle status,
-    # as nbclient does; in a batch, its reply)
-    _execute_sleep = Float(0.0).tag(config=True)
+    msg_types = [*KernelBase.msg_types, "execute_cells_request"]
     _echo_input = True
 
     def __init__(self, **kwargs):
@@ -106,7 +99,7 @@ class GradingKernel(IPythonKernel):
         ``execute_request`` of that id that does not stop on error would run, its reply sent on
         IOPub after its outputs."""
         self._echo_input = False
-        reply_topic = self._topic("execute_reply")
+        reply_topic = self.iopub_topic("execute_reply")
         try:
             for cell in parent["content"]["cells"]:
                 request = {**parent, "msg_id": cell["msg_id"], "msg_type": "execute_request",
@@ -127,6 +120,6 @@ class GradingKernel(IPythonKernel):
             self._echo_input = True
             self.set_parent(ident, parent, "shell")
 
-    def _publish_execute_input(self, code, parent, execution_count):
+    def publish_execute_input(self, code, parent, execution_count):
         if self._echo_input:
-            super()._publish_execute_input(code, parent, execution_count)
+            super().publish_execute_input(code, parent, execution_count)

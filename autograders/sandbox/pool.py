@@ -144,7 +144,7 @@ class PoolProvisioner(LocalProvisioner):
         if env.get(POOL_ENV):
             connection_file, extra = parse_args(cmd[2:])
             kernel = PoolKernel.start(env[POOL_ENV], connection_file, extra, cwd, env, os.getpid())
-            if kernel is not None:
+            if kernel is not None:  # what LocalProvisioner.launch_kernel sets (autograders/upstream.py)
                 self.process, self.pid, self.pgid, self.cwd = kernel, None, None, cwd
                 return self.connection_info
         # the launcher gives it a sandbox of its own, or refuses it, saying why
