@@ -77,6 +77,9 @@ class Kernel:
             elif kind == "status" and content["execution_state"] == "idle" and not batched:
                 break
         reply = self.kc.get_shell_msg(timeout=timeout)
+        # wait_for_ready asks again every second: a kernel slow to start answers each request
+        while reply["msg_type"] == "kernel_info_reply":
+            reply = self.kc.get_shell_msg(timeout=timeout)
         assert reply["parent_header"]["msg_id"] == msg_id, "replies came out of order"
         out["status"] = reply["content"]["status"]
         return out
