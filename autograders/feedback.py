@@ -59,7 +59,11 @@ class HideHiddenTests(NbGraderPreprocessor):
             visible_lines.update(line.strip() for line in visible.splitlines())
             for region in hidden:
                 hidden_lines.update(line.strip() for line in region.splitlines())
-            if hidden and visible.strip():
+            # a comment alone above the hidden part (the release's "Hidden tests run in this
+            # cell ...") says what the notice below says
+            visible_code = [line for line in visible.splitlines()
+                            if line.strip() and not line.lstrip().startswith("#")]
+            if hidden and visible_code:
                 cell.source = visible.rstrip() + "\n# (hidden tests run here when grading)"
             elif hidden:
                 cell.source = "# Hidden tests: they run when grading; your feedback shows their result below."

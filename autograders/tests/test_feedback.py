@@ -62,3 +62,14 @@ def test_a_notebook_without_tests_keeps_its_outputs():
     nb.cells = nb.cells[:3]
     nb, _ = HideHiddenTests().preprocess(nb, {})
     assert len(nb.cells) == 3 and nb.cells[1].outputs == [_stream("1\n")]
+
+
+def test_a_test_cell_shows_its_public_code_and_one_line_for_its_hidden_part():
+    nb = _graded_notebook()
+    nb.cells.insert(4, new_code_cell("# Hidden tests run in this cell when your notebook is graded.\n" + HIDDEN,
+                                     metadata=_meta("answer_hidden", grade=True)))
+    nb, _ = HideHiddenTests().preprocess(nb, {})
+    public, hidden_only = nb.cells[4], nb.cells[5]
+    assert public.source == "assert f(1) == 1\n# (hidden tests run here when grading)"
+    # the release's comment and the notice would say the same thing twice
+    assert hidden_only.source == "# Hidden tests: they run when grading; your feedback shows their result below."
