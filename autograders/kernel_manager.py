@@ -9,7 +9,7 @@ from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import DottedObjectName, Type
 
-from autograders.sandbox.pool import PoolProvisioner
+from autograders.sandbox.pool import PoolProvisioner, lent_pool
 
 
 class ReadyKernelClient(AsyncKernelClient):
@@ -59,8 +59,9 @@ class ReadyKernelClient(AsyncKernelClient):
 class PromptKernelManager(AsyncKernelManager):
     """jupyter_client's kernel manager with the ``ReadyKernelClient``, and which looks for the
     end of a killed kernel every 5 ms rather than every 100 ms (a kill ends every notebook), and
-    closes its sockets without lingering once the kernel is gone. While this process's kernel
-    pool is open, its kernels are forked by the pool from here (``PoolProvisioner``)."""
+    closes its sockets without lingering once the kernel is gone. Its ``course-sandbox`` kernels
+    get a ``PoolProvisioner``, given at each start the kernel pool lent to this process, if any,
+    which then forks them from here."""
 
     client_class = DottedObjectName(f"{ReadyKernelClient.__module__}.{ReadyKernelClient.__qualname__}")
     client_factory = Type(ReadyKernelClient, klass=AsyncKernelClient)
@@ -69,6 +70,8 @@ class PromptKernelManager(AsyncKernelManager):
         if self.provisioner is None and PoolProvisioner.serves(self.kernel_spec):
             self.kernel_id = self.kernel_id or kw.pop("kernel_id", None) or str(uuid.uuid4())
             self.provisioner = PoolProvisioner(kernel_id=self.kernel_id, kernel_spec=self.kernel_spec, parent=self)
+        if isinstance(self.provisioner, PoolProvisioner):
+            self.provisioner.pool = lent_pool()  # at each start: a restart goes to the pool lent then
         return await super()._async_pre_start_kernel(**kw)
 
     async def _async_wait(self, pollinterval: float = 0.005) -> None:
