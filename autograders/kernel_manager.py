@@ -9,7 +9,7 @@ from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import DottedObjectName, Type
 
-from autograders.sandbox.pool import PoolProvisioner
+from autograders.sandbox.pool import PoolProvisioner, lent_pool
 from autograders.upstream import KernelClientHooks, KernelManagerHooks
 
 
@@ -60,8 +60,9 @@ class ReadyKernelClient(KernelClientHooks, AsyncKernelClient):
 class PromptKernelManager(KernelManagerHooks, AsyncKernelManager):
     """jupyter_client's kernel manager with the ``ReadyKernelClient``, and which looks for the
     end of a killed kernel every 5 ms rather than every 100 ms (a kill ends every notebook), and
-    closes its sockets without lingering once the kernel is gone. While this process's kernel
-    pool is open, its kernels are forked by the pool from here (``PoolProvisioner``)."""
+    closes its sockets without lingering once the kernel is gone. Its ``course-sandbox`` kernels
+    get a ``PoolProvisioner``, given at each start the kernel pool lent to this process, if any,
+    which then forks them from here."""
 
     client_class = DottedObjectName(f"{ReadyKernelClient.__module__}.{ReadyKernelClient.__qualname__}")
     client_factory = Type(ReadyKernelClient, klass=AsyncKernelClient)
@@ -73,6 +74,8 @@ class PromptKernelManager(KernelManagerHooks, AsyncKernelManager):
         if self.provisioner is None and PoolProvisioner.serves(self.kernel_spec):
             self.kernel_id = self.kernel_id or kw.pop("kernel_id", None) or str(uuid.uuid4())
             self.provisioner = PoolProvisioner(kernel_id=self.kernel_id, kernel_spec=self.kernel_spec, parent=self)
+        if isinstance(self.provisioner, PoolProvisioner):
+            self.provisioner.pool = lent_pool()  # the pool lent to this process now, if any
         return await super().start_kernel(**kw)
 
     def before_context_destroyed(self) -> None:

@@ -2,7 +2,8 @@
 
 ``python -m autograders.sandbox install [--prefix PREFIX]`` installs the kernelspec;
 ``python -m autograders.sandbox doctor`` shows which protections this machine provides.
-Other code (the grading judge) calls :func:`protections` to fail closed or warn.
+Other code (the grading judge) calls :func:`protections` to fail closed or warn, and sets the
+sandbox's settings through :class:`SandboxSettings`. README.md names the modules.
 """
 from __future__ import annotations
 
@@ -10,10 +11,13 @@ import json
 import os
 import sys
 
-from .launch import REPO_ROOT, RUNTIME_DIR, limits, protections, warnings_for, workdir_mode
+from .capabilities import Protections, protections, warnings_for
+from .config import SandboxSettings
+from .layout import REPO_ROOT, RUNTIME_DIR
+from .settings import Limits, limits
 
-__all__ = ["KERNEL_NAME", "DISPLAY_NAME", "LAUNCHER", "REPO_ROOT", "RUNTIME_DIR", "install",
-           "kernel_json", "limits", "protections", "warnings_for", "workdir_mode"]
+__all__ = ["KERNEL_NAME", "DISPLAY_NAME", "LAUNCHER", "REPO_ROOT", "RUNTIME_DIR", "Limits", "Protections",
+           "SandboxSettings", "install", "kernel_json", "limits", "protections", "warnings_for"]
 
 KERNEL_NAME = "course-sandbox"
 DISPLAY_NAME = "Python 3 (course sandbox)"

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 
-from . import KERNEL_NAME, install, limits, protections, warnings_for, workdir_mode
+from . import KERNEL_NAME, SandboxSettings, install, protections, warnings_for
 
 _LABELS = [
     ("bwrap", "bubblewrap binary"),
@@ -39,20 +40,22 @@ def _mark(key, value):
 
 
 def _doctor(as_json):
-    info = protections()
-    lim = limits()
+    config = SandboxSettings().launcher_settings()
+    info = protections(config)
+    report = info.report()
+    lim = dataclasses.asdict(config.limits)
     if as_json:
-        print(json.dumps({"protections": info, "limits": lim, "workdir_mode": workdir_mode()},
+        print(json.dumps({"protections": report, "limits": lim, "workdir_mode": config.workdir},
                          indent=1))
     else:
         for key, label in _LABELS:
-            print(f"[{_mark(key, info[key])}] {label}: {info[key]}")
+            print(f"[{_mark(key, report[key])}] {label}: {report[key]}")
         print("limits: " + ", ".join(f"{k}={v}" for k, v in lim.items()))
-        print(f"working folder: {workdir_mode()}")
-        print(f"missing: {info['missing'] or 'nothing'}")
+        print(f"working folder: {config.workdir}")
+        print(f"missing: {report['missing'] or 'nothing'}")
         for line in warnings_for(info):
             print(line)
-    return 0 if info["bwrap_usable"] is True and not info["memory_refused"] else 1
+    return 0 if info.bwrap_usable and not info.memory_refused else 1
 
 
 def main(argv=None):

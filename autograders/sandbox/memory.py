@@ -16,8 +16,9 @@ pipes and sockets. Two layers bound it (``autograders/sandbox/README.md``, "Memo
   launcher's watch adds to the processes' proportional set sizes what their tmpfs mounts hold
   and the most that their pipes and sockets can buffer (``held_memory``).
 
-``COURSE_SANDBOX_MEMORY_PROTECTION``: ``auto`` (a cgroup where lent, else the watch), ``cgroup``
-(refuse to start a sandbox without one: grading fails closed), ``watch``.
+``COURSE_SANDBOX_MEMORY_PROTECTION`` (read by ``settings.py``): ``auto`` (a cgroup where lent,
+else the watch), ``cgroup`` (refuse to start a sandbox without one: grading fails closed),
+``watch``.
 """
 from __future__ import annotations
 
@@ -30,19 +31,15 @@ import struct
 import time
 import uuid
 
-MODES = ("auto", "cgroup", "watch")
-CGROUP_ENV = "COURSE_SANDBOX_CGROUP"  # a cgroup v2 folder delegated to this user
+if __package__:
+    from . import settings
+else:  # imported by the launcher script (start.py), whose folder is sys.path[0]
+    import settings
+
 LIMIT_HIT = "memory-limit-hit"  # the file a launcher leaves beside the connection file
 POOL_CGROUP = "cgroup"  # in a pool's folder: its memory cgroup, for the pool's clients (watch.py)
 V1_ROOT = "/sys/fs/cgroup/memory"
 V2_ROOT = "/sys/fs/cgroup"
-
-
-def protection_mode(environ=os.environ) -> str:
-    mode = environ.get("COURSE_SANDBOX_MEMORY_PROTECTION", "auto") or "auto"
-    if mode not in MODES:
-        raise SystemExit(f"SANDBOX ERROR: COURSE_SANDBOX_MEMORY_PROTECTION={mode!r}: use one of {', '.join(MODES)}")
-    return mode
 
 
 # --------------------------------------------------------------------------------------------
@@ -72,7 +69,7 @@ def _writable_dir(path: str) -> bool:
 def _v2_parent() -> str | None:
     """A cgroup v2 folder whose children may get a memory limit: the delegated one, or as root
     a ``course-sandbox`` folder below the root of the hierarchy."""
-    delegated = os.environ.get(CGROUP_ENV)
+    delegated = settings.read().cgroup
     candidates = [delegated] if delegated else []
     if os.geteuid() == 0 and os.path.exists(os.path.join(V2_ROOT, "cgroup.subtree_control")):
         candidates.append(os.path.join(V2_ROOT, "course-sandbox"))

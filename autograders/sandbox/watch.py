@@ -14,9 +14,9 @@ import os
 import stat
 import sys
 
-try:
+if __package__:
     from . import memory
-except ImportError:  # imported by the launcher script (start.py), whose folder is sys.path[0]
+else:  # imported by the launcher script (start.py), whose folder is sys.path[0]
     import memory
 
 MiB = 1024 * 1024

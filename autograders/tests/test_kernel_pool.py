@@ -18,8 +18,8 @@ import pytest
 
 from autograders.bank import with_answers
 from autograders.sandbox import protections
-from autograders.sandbox.launch import POOL_ENV
 from autograders.sandbox.pool import MAX_FAILED_STARTS, KernelPool
+from autograders.sandbox.settings import POOL_ENV
 from autograders.tests import toy
 from autograders.tests.kernel_client import Kernel
 from course import operations
@@ -293,8 +293,9 @@ def test_grading_has_its_kernels_forked_without_a_launcher_process(pool, tmp_pat
     assert _graded_by_sandboxed_execute(tmp_path, WHO_FORKED_ME) == "True the student's\n"
     assert launched == [] and pool.ready() and pool.kernels_served == 1
 
-    monkeypatch.setenv(POOL_ENV, str(tmp_path / "no-pool-here"))
-    assert _graded_by_sandboxed_execute(tmp_path, WHO_FORKED_ME) == "False the student's\n"
+    with monkeypatch.context() as unreachable:  # the pool lent to the kernel manager cannot take it
+        unreachable.setattr(pool, "folder", str(tmp_path / "no-pool-here"))
+        assert _graded_by_sandboxed_execute(tmp_path, WHO_FORKED_ME) == "False the student's\n"
     assert launched == [None] and pool.ready() and pool.kernels_served == 1  # the launcher was not sent to the pool
 
 

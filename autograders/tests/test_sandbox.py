@@ -32,6 +32,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from autograders.sandbox import LAUNCHER, install, launch, limits, protections  # noqa: E402
+from autograders.sandbox import capabilities, layout, mounts, pool_client, settings, workdir  # noqa: E402
 from autograders.sandbox.pool import KernelPool  # noqa: E402
 from autograders.tests.kernel_client import Kernel, capped_kernel  # noqa: E402
 
@@ -98,10 +99,10 @@ def kernel(course_tree, request):
     with KernelPool() if request.param == "from the pool" else nullcontext() as pool:
         assert pool is None or pool.ready()
         for k in _kernel_in_alices_folder(course_tree):
-            os.environ.pop(launch.POOL_ENV, None)  # the pool serves this kernel alone
+            os.environ.pop(settings.POOL_ENV, None)  # the pool serves this kernel alone
             # where the kernel sees its copy of alice's folder: at its own path, or at the
             # folder of the pool's sandbox that each kernel of the pool fills in turn
-            k.workdir = str(course_tree["alice"]) if pool is None else launch.POOL_WORKDIR_INSIDE
+            k.workdir = str(course_tree["alice"]) if pool is None else pool_client.POOL_WORKDIR_INSIDE
             yield k
         assert pool is None or (pool.ready() and pool.kernels_served == 1)  # cleared after it
 
@@ -177,7 +178,7 @@ def test_environment_is_cleared_and_set(kernel, course_tree):
     assert kernel.value("__import__('os').getcwd()") == kernel.workdir
     uid = kernel.value("__import__('os').getuid()")
     if IS_ROOT:
-        low, high = launch.UID_RANGE_DEFAULT
+        low, high = settings.UID_RANGE_DEFAULT
         assert low <= uid <= high, "as root the kernel runs as a per-kernel uid"
     else:
         assert uid == os.getuid()
@@ -199,12 +200,12 @@ def test_limits_are_in_force(kernel):
                             for name in ('RLIMIT_AS', 'RLIMIT_FSIZE', 'RLIMIT_NPROC', 'RLIMIT_CORE',
                                          'RLIMIT_CPU', 'RLIMIT_NOFILE')}""")
     lim = limits()
-    assert got["RLIMIT_AS"] == [lim["address_space"]] * 2
-    assert got["RLIMIT_FSIZE"] == [lim["file_size"]] * 2
-    assert got["RLIMIT_NPROC"] == [lim["processes"]] * 2
+    assert got["RLIMIT_AS"] == [lim.address_space] * 2
+    assert got["RLIMIT_FSIZE"] == [lim.file_size] * 2
+    assert got["RLIMIT_NPROC"] == [lim.processes] * 2
     assert got["RLIMIT_CORE"] == [0, 0]
-    assert got["RLIMIT_CPU"][0] == lim["cpu_seconds"]
-    assert got["RLIMIT_NOFILE"] == [lim["open_files"]] * 2
+    assert got["RLIMIT_CPU"][0] == lim.cpu_seconds
+    assert got["RLIMIT_NOFILE"] == [lim.open_files] * 2
 
 
 # --------------------------------------------------------------------------------------------
@@ -288,7 +289,7 @@ def test_copy_leaves_out_what_does_not_fit(tmp_path):
     (folder / "small.txt").write_text("x" * 10)
     (folder / "sub" / "big.bin").write_bytes(b"\0" * 100_000)
     (folder / "link").symlink_to("/etc/passwd")
-    args, fds, left_out = launch._copy_args(str(folder), budget=50_000, max_entries=100)
+    args, fds, left_out = workdir.copy_args(str(folder), budget=50_000, max_entries=100)
     try:
         assert len(fds) == 1
         assert any("big.bin" in line for line in left_out)
@@ -297,7 +298,7 @@ def test_copy_leaves_out_what_does_not_fit(tmp_path):
     finally:
         for fd in fds:
             os.close(fd)
-    args, fds, left_out = launch._copy_args(str(folder), budget=10**9, max_entries=2)
+    args, fds, left_out = workdir.copy_args(str(folder), budget=10**9, max_entries=2)
     for fd in fds:
         os.close(fd)
     assert any("more than 2 entries" in line for line in left_out)
@@ -387,7 +388,7 @@ def test_huge_file_stops_at_the_size_limit(kernel, course_tree):
     """, timeout=120)
     assert result["error"] is None, result
     outcome, size = result["stdout"].split()
-    assert outcome == "EFBIG" and int(size) <= limits()["file_size"], result
+    assert outcome == "EFBIG" and int(size) <= limits().file_size, result
     assert not (course_tree["alice"] / "big.bin").exists()
     assert kernel.alive()
 
@@ -412,7 +413,7 @@ def test_scratch_space_is_bounded(kernel, where, limit):
     """, timeout=120)
     assert result["error"] is None, result
     outcome, written = result["stdout"].split()
-    assert outcome == "ENOSPC" and int(written) * (1 << 20) <= limits()[limit], result
+    assert outcome == "ENOSPC" and int(written) * (1 << 20) <= getattr(limits(), limit), result
 
 
 def test_fork_bomb_is_capped_and_kernel_survives(kernel):
@@ -436,7 +437,7 @@ def test_fork_bomb_is_capped_and_kernel_survives(kernel):
     assert result["error"] is None, result
     started, failed = map(int, result["stdout"].split())
     print(f"fork bomb: {started} started, {failed} failed")
-    assert started < limits()["processes"] and failed > 4000, result
+    assert started < limits().processes and failed > 4000, result
     assert kernel.alive()
 
 
@@ -636,7 +637,7 @@ def test_require_refuses_without_bwrap(tmp_path):
 
 def test_without_bwrap_kernel_runs_and_warns(course_tree, tmp_path, monkeypatch):
     monkeypatch.setenv("COURSE_SANDBOX_BWRAP", "/nonexistent/bwrap")
-    launch._PROBE_CACHE.clear()
+    capabilities._PROBE_CACHE.clear()
     info = protections()
     assert info["bwrap"] is False and info["network_isolation"] is False
     assert "network_isolation" in info["missing"] and "filesystem_isolation" in info["missing"]
@@ -649,7 +650,7 @@ def test_without_bwrap_kernel_runs_and_warns(course_tree, tmp_path, monkeypatch)
             env = k.value("dict(__import__('os').environ)")
             assert env["COURSE_PROBE_MODE"] == "grade" and "JPY_PARENT_PID" not in env
             as_limit = k.value("__import__('resource').getrlimit(__import__('resource').RLIMIT_AS)")
-            assert as_limit == [limits()["address_space"]] * 2
+            assert as_limit == [limits().address_space] * 2
             if IS_ROOT:
                 assert k.value("__import__('os').getuid()") != 0
             assert k.value("open('note.txt', 'w').write('ok')") == 2
@@ -700,7 +701,7 @@ UNPRIVILEGED_CELL = """
 
 def _unprivileged_main(work, port):
     """Runs as the unprivileged user: start a kernel, run the cell, print its JSON."""
-    launch._PROBE_CACHE.clear()
+    capabilities._PROBE_CACHE.clear()
     info = protections()
     k = Kernel(work, ip=Path(os.environ["JUPYTER_RUNTIME_DIR"]) / "kernel-ipc")
     try:
@@ -708,7 +709,7 @@ def _unprivileged_main(work, port):
         result = k.run(cell)
         assert result["error"] is None, result
         out = json.loads(result["stdout"])
-        out["protections"] = info
+        out["protections"] = info.report()
         out["ready_s"] = k.ready_s
         print("RESULT " + json.dumps(out))
     finally:
@@ -745,10 +746,10 @@ def test_unprivileged_user_path(course_tree):
         # The interpreter lives under /root (0700): in a private mount namespace, re-bind it
         # (and whatever else strangers cannot reach) where nobody can reach it, as an
         # instructor's own Python would be.
-        paths = [src for src, _ in launch._python_binds()] + [str(REPO)]
+        paths = [src for src, _ in layout.python_binds()] + [str(REPO)]
 
         def preexec():
-            launch._make_reachable(paths)
+            mounts.make_reachable(paths)
 
         cmd = ["setpriv", f"--reuid={nobody.pw_uid}", f"--regid={nobody.pw_gid}",
                "--clear-groups", "--", sys.executable, str(Path(__file__).resolve()),
@@ -770,8 +771,8 @@ def test_unprivileged_user_path(course_tree):
         assert out["read_repo"] in ("FileNotFoundError", "PermissionError")
         assert out["network"] != "connected"
         assert out["probe"] == "application/vnd.course.probe+json"
-        assert out["nproc"] == limits()["processes"]
-        assert 0 < out["forks"] < limits()["processes"]
+        assert out["nproc"] == limits().processes
+        assert 0 < out["forks"] < limits().processes
         assert not (base / "work" / "written.txt").exists()  # mode "copy": a private copy
     finally:
         shutil.rmtree(base, ignore_errors=True)
