@@ -24,7 +24,7 @@ import nbformat
 from nbgrader import utils
 
 from course import operations
-from course.pipeline import Course, source_notebook
+from course.course_dir import Course, source_notebook
 
 from .hidden import is_test_cell
 from .judge import judge_cell

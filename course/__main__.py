@@ -6,7 +6,7 @@ import os
 import sys
 
 from . import labs, operations
-from .pipeline import REPO, Course, PipelineError
+from .course_dir import REPO, Course, PipelineError
 
 
 def lab(course: Course, student: str | None) -> int:

@@ -18,7 +18,7 @@ from autograders.reference import course_secret
 from . import operations
 from .classroom import RECIPES, load_chapter
 from .intake import intake
-from .pipeline import REPO, Course, assignments
+from .course_dir import REPO, Course, assignments
 
 STUDENTS_PER_RECIPE = 2
 

@@ -14,7 +14,7 @@ import nbformat
 from autograders.bank import answer_cells, bank_entries, with_answers
 from nbgrader import utils
 
-from .pipeline import source_notebook
+from .course_dir import source_notebook
 
 
 @dataclass(frozen=True)

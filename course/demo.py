@@ -11,7 +11,7 @@ from rich.table import Table
 
 from . import operations
 from .classroom import RECIPES, load_chapter
-from .pipeline import REPO, Course, assignments
+from .course_dir import REPO, Course, assignments
 
 
 @dataclass

@@ -28,7 +28,7 @@ from pathlib import Path
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from .intake import replace_with_release
-from .pipeline import Course, PipelineError, nbgrader_env, source_notebooks
+from .course_dir import Course, PipelineError, nbgrader_env, source_notebooks
 
 STAMPS = Path(".grading_cache") / "stamps"
 WORKER_DIED = "the grading process died"

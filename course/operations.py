@@ -8,7 +8,7 @@ from contextlib import nullcontext
 from pathlib import Path
 
 from .intake import intake
-from .pipeline import Course, PipelineError, assignments
+from .course_dir import Course, PipelineError, assignments
 
 MISSING_EXCHANGE_HELP = "nothing has been released yet: run `make release` first"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from autograders.tests import toy
-from course.pipeline import Course
+from course.course_dir import Course
 
 
 def make_toy_course(extra_config: str = "") -> Course:

@@ -9,7 +9,7 @@ import pytest
 from rich.progress import Progress
 
 from autograders.bank import answer_cells, bank_entries, grade_bank, sweep_seeds
-from course.pipeline import assignments, source_notebook
+from course.course_dir import assignments, source_notebook
 
 import nbformat
 

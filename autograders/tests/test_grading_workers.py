@@ -9,7 +9,7 @@ import pytest
 from autograders.tests import toy
 from course import grading, operations
 from course.grading import Task, run_tasks
-from course.pipeline import Course, PipelineError
+from course.course_dir import Course, PipelineError
 
 # A worker that answers each task at once, and dies on a task named "kill…" (its reference when
 # the chapter is named so), or after half an answer on one named "half…": it reads the JSON

@@ -17,7 +17,7 @@ from autograders.bank import with_answers
 from autograders.sandbox.pool import pool_possible
 from autograders.tests import toy
 from course import grading, operations
-from course.pipeline import PipelineError
+from course.course_dir import PipelineError
 
 WRONG_HALVE = "def halve(x):\n    return x\n"
 LEAKER = ("import os, torch\nopen('/tmp/course-leak', 'w').write('x')\ntorch.leaked_state = 1\n"

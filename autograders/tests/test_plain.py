@@ -13,7 +13,7 @@ from autograders.bank import with_answers
 from autograders.tests import leaks, plain, toy
 from autograders.tests.conftest import make_toy_course
 from course import operations
-from course.pipeline import Course, PipelineError
+from course.course_dir import Course, PipelineError
 
 STOCK_CONFIG = """c = get_config()
 c.CourseDirectory.root = {root!r}
