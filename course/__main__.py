@@ -34,6 +34,9 @@ def main(argv=None) -> int:
     commands.add_parser("export", help="grades.csv from the gradebook")
     commands.add_parser("demo", help="the whole cycle on a synthetic class")
     commands.add_parser("bench", help="stock serial nbgrader against the course's grading, one class")
+    bank_parser = commands.add_parser("bank", help="grade an assignment's bank of known answers and check each")
+    bank_parser.add_argument("assignment")
+    bank_parser.add_argument("--only", help="grade only this exercise's bank entries")
     lab_parser = commands.add_parser("lab", help="JupyterLab for a student (--student ID) or the instructor")
     lab_parser.add_argument("--student", help="the student's id: JupyterLab in students/<id>/, Assignments panel")
     lab_parser.add_argument("--formgrader", action="store_true", help="the instructor's JupyterLab (the default)")
@@ -47,6 +50,9 @@ def main(argv=None) -> int:
         if args.command == "bench":
             from .bench import main as bench_main
             return bench_main()
+        if args.command == "bank":
+            from .banks import grade_bank, print_bank
+            return 1 if print_bank(grade_bank(args.assignment, args.only)) else 0
         if args.command == "lab":
             return lab(course, None if args.formgrader else args.student)
         if args.command == "export":

@@ -12,7 +12,7 @@ import nbformat
 from rich.console import Console
 from rich.table import Table
 
-from autograders.bank import run_cell_in_process
+from autograders.bank import in_process_probes, run_cell_in_process
 from autograders.reference import course_secret
 
 from . import operations
@@ -91,20 +91,19 @@ def floor_seconds(notebooks: list[Path]) -> float:
     matplotlib.use("Agg")
     import torch  # noqa: F401 - imported once, as a warm kernel would have it
 
-    os.environ["COURSE_PROBE_MODE"] = "grade"
     start = time.monotonic()
-    for path in notebooks:
-        namespace: dict = {"__name__": "__main__"}
-        cwd = os.getcwd()
-        os.chdir(path.parent)
-        try:
-            for cell in nbformat.read(path, as_version=4).cells:
-                if cell.cell_type != "code":
-                    continue
-                run_cell_in_process(cell.source, namespace, str(path))  # an error is part of the work
-        finally:
-            os.chdir(cwd)
-    os.environ.pop("COURSE_PROBE_MODE", None)
+    with in_process_probes(mode="grade"):
+        for path in notebooks:
+            namespace: dict = {"__name__": "__main__"}
+            cwd = os.getcwd()
+            os.chdir(path.parent)
+            try:
+                for cell in nbformat.read(path, as_version=4).cells:
+                    if cell.cell_type != "code":
+                        continue
+                    run_cell_in_process(cell.source, namespace, str(path))  # an error is part of the work
+            finally:
+                os.chdir(cwd)
     return time.monotonic() - start
 
 
