@@ -171,7 +171,7 @@ def _kill_worker_while_it_grades(course, times: int) -> tuple[list[int], list[in
     while len(killed) < times and time.monotonic() < deadline:
         processes = _processes()
         workers = [pid for pid, (_, command) in processes.items()
-                   if "course.grading" in command and str(course.root) in command and pid not in killed]
+                   if "course.worker" in command and str(course.root) in command and pid not in killed]
         busy = [pid for pid in workers if _running_kernels(pid, processes)]
         if busy:
             orphans += _descendants(busy[0], processes)
