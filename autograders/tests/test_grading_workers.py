@@ -123,3 +123,13 @@ def test_every_chapters_reference_is_handed_out_before_any_submission(monkeypatc
     with pytest.raises(PipelineError, match="could not be graded"):
         grading.grade_assignments(Course(tmp_path), ["ch1", "ch2"], jobs=2, resume=False)
     assert given == [Task("ch1"), Task("ch2"), Task("ch1", "a"), Task("ch1", "b"), Task("ch2", "a"), Task("ch2", "b")]
+
+
+def test_the_configs_jobs_set_the_workers_when_the_run_names_none(monkeypatch, toy_course):
+    FakeWorker.started = 0
+    monkeypatch.setattr(grading, "Worker", FakeWorker)
+    with open(toy_course.root / "nbgrader_config.py", "a") as config:
+        config.write("\nc.ParallelGrading.jobs = 3\n")
+    toy_course.submit_notebook("someone", toy.ASSIGNMENT, toy.toy_notebook())
+    (run,) = operations.autograde(toy_course, toy.ASSIGNMENT)
+    assert run.graded == ["someone"] and FakeWorker.started == 3
