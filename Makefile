@@ -89,6 +89,6 @@ formgrader: $(STAMP)
 execute: $(STAMP)
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace $(NOTEBOOK)
 
-# Grade a chapter's bank of known answers: make bank ASSIGNMENT=01_layers_and_blocks
+# Grade an assignment's bank of known answers: make bank ASSIGNMENT=01_layers_and_blocks
 bank: $(STAMP)
-	$(BIN)/python -m autograders.bank $(ASSIGNMENT)
+	$(COURSE) bank $(ASSIGNMENT)

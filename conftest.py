@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from course.pipeline import Course
+from course.course_dir import Course
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -1,16 +1,17 @@
-"""Grading a chapter's bank of known answers through the real pipeline, and checking each one.
+"""An assignment's bank of known answers, and what each one must score.
 
 A bank entry ``autograders/banks/<assignment>/<exercise>/<name>.py`` is the whole source of
 that exercise's answer cell. ``correct_*`` entries must get full marks everywhere; every other
-entry is a known-wrong answer that must lose points on its own exercise and on no other.
+entry is a known-wrong answer that must lose points on its own exercise and on no other
+(``problems`` says where a graded submission does not).
 
-``grade_bank`` grades the bank as a class, with one course's secret (one seed). ``sweep_seeds``
-judges each entry's own test cells for many seeds, in one process: a hidden input that lets a
-mistake through for some seeds would otherwise be found only by the luck of a course's secret.
+Grading a bank as a class, through the course's own pipeline, is the course's part
+(``course.banks``). ``sweep_seeds`` judges each entry's own test cells for many seeds, in one
+process: a hidden input that lets a mistake through for some seeds would otherwise be found only
+by the luck of a course's secret.
 """
 from __future__ import annotations
 
-import argparse
 import contextlib
 import io
 import os
@@ -22,9 +23,6 @@ from unittest import mock
 import course_probe
 import nbformat
 from nbgrader import utils
-
-from course import operations
-from course.pipeline import Course, source_notebook
 
 from .hidden import is_test_cell
 from .judge import judge_cell
@@ -104,35 +102,22 @@ def problems(entry_kind: str, exercise: str | None, scores: dict, exercises) -> 
     return found
 
 
-@dataclass
-class BankResult:
-    problems: dict[str, list[str]]  # submission -> what is wrong with its scores (empty: as expected)
-    scores: dict[str, dict]         # submission -> {grade_id: (score, max_score)}
-    course_root: Path
-
-
-def grade_bank(assignment: str, only: str | None = None, progress=None) -> BankResult:
-    """Grade the reference, the released stub and the bank in a scratch course."""
-    course = Course.scratch([assignment])
-    course.nbgrader("generate_assignment", assignment, "--force")
-    source = nbformat.read(source_notebook(assignment), as_version=4)
-    exercises = list(answer_cells(source))
-    release = nbformat.read(course.root / "release" / assignment / f"{course.notebook_name(assignment)}.ipynb",
-                            as_version=4)
-    kinds = {"reference": ("reference", None), "stub": ("stub", None)}
-    course.submit_notebook("reference", assignment, source)
-    course.submit_notebook("stub", assignment, release)
-    for entry in bank_entries(assignment):
-        if only and entry.exercise != only:
-            continue
-        course.submit_notebook(entry.student_id, assignment,
-                               with_answers(source, {entry.exercise: entry.path.read_text()}))
-        kinds[entry.student_id] = ("correct" if entry.correct else "wrong", entry.exercise)
-    operations.autograde(course, assignment, resume=False, progress=progress)
-    graded = course.scores(assignment)
-    found = {student: problems(kind, exercise, graded[student], exercises) if student in graded else ["not graded"]
-             for student, (kind, exercise) in kinds.items()}
-    return BankResult(found, graded, course.root)
+@contextlib.contextmanager
+def in_process_probes(seed: int | None = None, mode: str | None = None):
+    """Probes imported in this process, told what a grading kernel's are told: the grading
+    seed (``COURSE_PROBE_SEED``) and the probe mode (``COURSE_PROBE_MODE``), read from the
+    environment as in a kernel; the environment as it was afterwards."""
+    values = {"COURSE_PROBE_SEED": seed, "COURSE_PROBE_MODE": mode}
+    saved = {name: os.environ.get(name) for name, value in values.items() if value is not None}
+    os.environ.update({name: str(value) for name, value in values.items() if value is not None})
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def run_cell_in_process(source: str, namespace: dict, filename: str = "<cell>") -> str | None:
@@ -174,7 +159,7 @@ def _passes(probe, reference: dict) -> bool:
     return judge_cell(cell, reference).passed
 
 
-def sweep_seeds(assignment: str, seeds: list[int]) -> dict[str, list[str]]:
+def sweep_seeds(source_notebook: Path, entries: list[BankEntry], seeds: list[int]) -> dict[str, list[str]]:
     """``{student_id: problems}`` for the reference and every bank entry, judged for each seed.
     The reference must report cleanly in every test cell; a correct variant must pass every
     test cell of its exercise, and a known-wrong answer fail at least one; and each test cell
@@ -183,9 +168,9 @@ def sweep_seeds(assignment: str, seeds: list[int]) -> dict[str, list[str]]:
 
     Runs the source notebook, then each entry's answer and its exercise's test cells (in a copy
     of the notebook's namespace, once per seed), in this process: they are the course's own
-    code, never a student's. Sets ``COURSE_PROBE_SEED`` while it runs.
+    code, never a student's (``in_process_probes`` gives them each seed).
     """
-    source = nbformat.read(source_notebook(assignment), as_version=4)
+    source = nbformat.read(source_notebook, as_version=4)
     exercises = list(answer_cells(source))
     tests = {cell.metadata.nbgrader["grade_id"]: cell for cell in source.cells if is_test_cell(cell)}
     namespace = {"__name__": "__main__"}
@@ -196,14 +181,11 @@ def sweep_seeds(assignment: str, seeds: list[int]) -> dict[str, list[str]]:
                 reference_probes[cell.metadata.nbgrader["grade_id"]] = _probe_of(cell, namespace)
             else:
                 _run_cell(cell.source, namespace)
-    entries = bank_entries(assignment)
     answers = {entry: entry.path.read_text() for entry in entries}
     found: dict[str, list[str]] = {"reference": [], **{entry.student_id: [] for entry in entries}}
     verdicts: dict[tuple[str, str], dict[bool, list[int]]] = {}
-    saved = os.environ.get("COURSE_PROBE_SEED")
-    try:
-        for seed in seeds:
-            os.environ["COURSE_PROBE_SEED"] = str(seed)
+    for seed in seeds:
+        with in_process_probes(seed=seed):
             references = {}
             for grade_id, probe in reference_probes.items():
                 references[grade_id] = course_probe.observe(probe) if probe else None
@@ -222,36 +204,8 @@ def sweep_seeds(assignment: str, seeds: list[int]) -> dict[str, list[str]]:
                 elif not entry.correct and all(passed.values()):
                     found[entry.student_id].append(f"seed {seed}: this wrong answer keeps full marks on "
                                                    f"{entry.exercise!r}")
-    finally:
-        if saved is None:
-            os.environ.pop("COURSE_PROBE_SEED", None)
-        else:
-            os.environ["COURSE_PROBE_SEED"] = saved
     for (student, grade_id), by_verdict in verdicts.items():
         if len(by_verdict) > 1:
             found[student].append(f"{grade_id} passes it for seeds {by_verdict[True]} and fails it for "
                                   f"seeds {by_verdict[False]}: its inputs must show the mistake whatever the seed")
     return found
-
-
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("assignment")
-    parser.add_argument("--only", help="grade only this exercise's bank entries")
-    args = parser.parse_args(argv)
-    result = grade_bank(args.assignment, args.only)
-    failures = 0
-    for student, found in result.problems.items():
-        cells = result.scores.get(student, {})
-        got = sum(s or 0 for s, _ in cells.values())
-        total = sum(m for _, m in cells.values())
-        print(f"{'ok  ' if not found else 'FAIL'} {student:55s} {got:5.1f}/{total:<5.1f}")
-        for problem in found:
-            print(f"       {problem}")
-        failures += bool(found)
-    print(f"\n{len(result.problems) - failures} as expected, {failures} not (graded in {result.course_root})")
-    return 1 if failures else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -35,8 +35,9 @@ CACHE_DIR = ".grading_cache"
 _READ: dict[Path, dict] = {}
 
 
-class ReferenceError(RuntimeError):
-    """The reference solution cannot be observed: grading must stop (it fails closed)."""
+class UnobservableReferenceError(RuntimeError):
+    """The reference solution cannot be observed: grading must stop (it fails closed). Its name
+    ends in ``Error``, as the grading worker's reading of nbgrader's log expects."""
 
 
 def course_secret(course_root: Path) -> Path:
@@ -65,12 +66,12 @@ def reference_reports(course_root: Path, source_notebook: Path, seed: int, execu
     ``PLAIN`` for a plain test cell, which the reference passes as nbgrader would score it.
 
     ``execute(nb, resources)`` runs a notebook (the grading pipeline's own executor). Raises
-    ``ReferenceError`` when a test cell of the reference does not report cleanly, or when the
-    reference does not get all the points of a plain test cell.
+    ``UnobservableReferenceError`` when a test cell of the reference does not report cleanly,
+    or when the reference does not get all the points of a plain test cell.
     """
     source_notebook = Path(source_notebook)
     if not source_notebook.is_file():
-        raise ReferenceError(f"no source notebook at {source_notebook}: cannot grade without the reference")
+        raise UnobservableReferenceError(f"no source notebook at {source_notebook}: cannot grade without the reference")
     content = source_notebook.read_bytes()
     key = hashlib.sha256(content + f"|seed={seed}|protocol={PROTOCOL_VERSION}|plain|".encode()).hexdigest()[:32]
     cache = Path(course_root).resolve() / CACHE_DIR / "reference" / f"{key}.json"
@@ -96,7 +97,7 @@ def reference_reports(course_root: Path, source_notebook: Path, seed: int, execu
         if is_plain_test_cell(cell):
             points, top = determine_grade(cell)
             if points != top:
-                raise ReferenceError(
+                raise UnobservableReferenceError(
                     f"the reference solution of {source_notebook} fails its own test {grade_id!r} "
                     f"({points:g} of {top:g} points as nbgrader scores it): fix the source notebook")
             reports[grade_id] = PLAIN
@@ -104,7 +105,7 @@ def reference_reports(course_root: Path, source_notebook: Path, seed: int, execu
         found = cell_reports(cell)
         if len(found) != 1 or found[0].get("error"):
             problem = "no report" if not found else found[0].get("error") or "several reports"
-            raise ReferenceError(
+            raise UnobservableReferenceError(
                 f"the reference solution of {source_notebook} fails its own test {grade_id!r} "
                 f"({problem}): fix the source notebook")
         reports[grade_id] = found[0]

@@ -6,7 +6,7 @@ import os
 import sys
 
 from . import labs, operations
-from .pipeline import REPO, Course, PipelineError
+from .course_dir import REPO, Course, PipelineError
 
 
 def lab(course: Course, student: str | None) -> int:
@@ -22,18 +22,21 @@ def main(argv=None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     for name, help_text in [("generate", "source/ -> release/"), ("release", "release to the exchange"),
                             ("collect", "collect submissions from the exchange"),
-                            ("zip-collect", "collect files downloaded from an LMS (downloaded/<chapter>/archive)"),
+                            ("zip-collect", "collect files downloaded from an LMS (downloaded/<assignment>/archive)"),
                             ("autograde", "grade collected submissions"), ("feedback", "write feedback files")]:
         command = commands.add_parser(name, help=help_text)
-        command.add_argument("chapter", nargs="?", help="one chapter (default: all)")
+        command.add_argument("assignment", nargs="?", help="one assignment (default: all)")
         if name == "autograde":
-            command.add_argument("--jobs", type=int, default=None, help="parallel graders (default: cores)")
+            command.add_argument("--jobs", type=int, default=None, help="parallel graders (default: c.ParallelGrading.jobs, 0: cores)")
             command.add_argument("--no-resume", action="store_true", help="regrade unchanged submissions too")
             command.add_argument("--no-kernel-pool", action="store_true",
                                  help="start every kernel afresh instead of forking it from a warm pool")
     commands.add_parser("export", help="grades.csv from the gradebook")
     commands.add_parser("demo", help="the whole cycle on a synthetic class")
     commands.add_parser("bench", help="stock serial nbgrader against the course's grading, one class")
+    bank_parser = commands.add_parser("bank", help="grade an assignment's bank of known answers and check each")
+    bank_parser.add_argument("assignment")
+    bank_parser.add_argument("--only", help="grade only this exercise's bank entries")
     lab_parser = commands.add_parser("lab", help="JupyterLab for a student (--student ID) or the instructor")
     lab_parser.add_argument("--student", help="the student's id: JupyterLab in students/<id>/, Assignments panel")
     lab_parser.add_argument("--formgrader", action="store_true", help="the instructor's JupyterLab (the default)")
@@ -47,20 +50,23 @@ def main(argv=None) -> int:
         if args.command == "bench":
             from .bench import main as bench_main
             return bench_main()
+        if args.command == "bank":
+            from .banks import grade_bank, print_bank
+            return 1 if print_bank(grade_bank(args.assignment, args.only)) else 0
         if args.command == "lab":
             return lab(course, None if args.formgrader else args.student)
         if args.command == "export":
             print(f"grades written to {operations.export(course)}")
             return 0
         if args.command == "autograde":
-            for run in operations.autograde(course, args.chapter, args.jobs, not args.no_resume,
+            for run in operations.autograde(course, args.assignment, args.jobs, not args.no_resume,
                                             kernel_pool=not args.no_kernel_pool):
-                print(f"{run.chapter}: graded {len(run.graded)} ({len(run.failed)} as empty copies after a "
+                print(f"{run.assignment}: graded {len(run.graded)} ({len(run.failed)} as empty copies after a "
                       f"grader failure), {len(run.skipped)} unchanged since last graded, "
                       f"{run.pooled_kernels} kernels from the pool, {run.seconds:.0f} s of the workers' time")
             return 0
         action = getattr(operations, args.command.replace("-", "_"))
-        result = action(course, args.chapter)
+        result = action(course, args.assignment)
         print(f"{args.command}: {result}")
         return 0
     except PipelineError as error:

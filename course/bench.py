@@ -12,13 +12,14 @@ import nbformat
 from rich.console import Console
 from rich.table import Table
 
-from autograders.bank import run_cell_in_process
+from autograders.bank import in_process_probes, run_cell_in_process
 from autograders.reference import course_secret
 
 from . import operations
-from .classroom import RECIPES, load_chapter
+from .classroom import RECIPES, load_assignment
 from .intake import intake
-from .pipeline import REPO, Course, assignments
+from .course_dir import REPO, Course
+from .course_dir import assignments as course_assignments
 
 STUDENTS_PER_RECIPE = 2
 
@@ -52,22 +53,22 @@ class MemoryPeak:
         self._thread.join()
 
 
-def build_class(course: Course, chapters: list[str]) -> list[str]:
+def build_class(course: Course, assignments: list[str]) -> list[str]:
     """Submissions of the demo's mix of answers, each recipe several times, placed as collected."""
-    loaded = {ch: load_chapter(ch, course.root / "release") for ch in chapters}
+    loaded = {ch: load_assignment(ch, course.root / "release") for ch in assignments}
     students = []
     for copy in range(STUDENTS_PER_RECIPE):
         for recipe, make in RECIPES.items():
             student = f"{recipe}_{copy}"
             students.append(student)
-            for index, chapter in enumerate(chapters):
-                text = make(loaded[chapter], index)
+            for index, assignment in enumerate(assignments):
+                text = make(loaded[assignment], index)
                 if text is not None:
-                    folder = course.root / "submitted" / student / chapter
+                    folder = course.root / "submitted" / student / assignment
                     folder.mkdir(parents=True, exist_ok=True)
-                    (folder / f"{course.notebook_name(chapter)}.ipynb").write_text(text)
-    for chapter in chapters:
-        intake(course.root, chapter, course.notebook_names(chapter))
+                    (folder / f"{course.notebook_name(assignment)}.ipynb").write_text(text)
+    for assignment in assignments:
+        intake(course.root, assignment, course.notebook_names(assignment))
     return students
 
 
@@ -91,45 +92,44 @@ def floor_seconds(notebooks: list[Path]) -> float:
     matplotlib.use("Agg")
     import torch  # noqa: F401 - imported once, as a warm kernel would have it
 
-    os.environ["COURSE_PROBE_MODE"] = "grade"
     start = time.monotonic()
-    for path in notebooks:
-        namespace: dict = {"__name__": "__main__"}
-        cwd = os.getcwd()
-        os.chdir(path.parent)
-        try:
-            for cell in nbformat.read(path, as_version=4).cells:
-                if cell.cell_type != "code":
-                    continue
-                run_cell_in_process(cell.source, namespace, str(path))  # an error is part of the work
-        finally:
-            os.chdir(cwd)
-    os.environ.pop("COURSE_PROBE_MODE", None)
+    with in_process_probes(mode="grade"):
+        for path in notebooks:
+            namespace: dict = {"__name__": "__main__"}
+            cwd = os.getcwd()
+            os.chdir(path.parent)
+            try:
+                for cell in nbformat.read(path, as_version=4).cells:
+                    if cell.cell_type != "code":
+                        continue
+                    run_cell_in_process(cell.source, namespace, str(path))  # an error is part of the work
+            finally:
+                os.chdir(cwd)
     return time.monotonic() - start
 
 
-def run_bench(chapters: list[str] | None = None, jobs: int | None = None) -> dict:
-    chapters = chapters or assignments()
+def run_bench(assignments: list[str] | None = None, jobs: int | None = None) -> dict:
+    assignments = assignments or course_assignments()
     jobs = jobs or os.cpu_count() or 1
-    stock = Course.create(REPO / "bench" / "stock", chapters)
-    ours = Course.create(REPO / "bench" / "course", chapters)
+    stock = Course.create(REPO / "bench" / "stock", assignments)
+    ours = Course.create(REPO / "bench" / "course", assignments)
     share_grading_secret(stock, ours)
     for course in (stock, ours):
         operations.generate(course)
-        build_class(course, chapters)
+        build_class(course, assignments)
     notebooks = notebooks_of(ours)
 
     with MemoryPeak() as stock_memory:
         start = time.monotonic()
-        for chapter in chapters:
-            stock.nbgrader("autograde", chapter)
+        for assignment in assignments:
+            stock.nbgrader("autograde", assignment)
         stock_seconds = time.monotonic() - start
     with MemoryPeak() as our_memory:
         start = time.monotonic()
         operations.autograde(ours, jobs=jobs, resume=False)
         our_seconds = time.monotonic() - start
     floor = floor_seconds(notebooks)
-    same = all(stock.scores(ch) == ours.scores(ch) for ch in chapters)
+    same = all(stock.scores(ch) == ours.scores(ch) for ch in assignments)
     return {"notebooks": len(notebooks), "jobs": jobs, "stock_s": stock_seconds, "ours_s": our_seconds,
             "floor_s": floor, "stock_peak": stock_memory.peak, "ours_peak": our_memory.peak, "same_scores": same}
 

@@ -1,6 +1,6 @@
 """A synthetic class: students whose answers are built from the source notebooks and the banks.
 
-Each student is a recipe: for every chapter, which answer each exercise gets (the reference,
+Each student is a recipe: for every assignment, which answer each exercise gets (the reference,
 the released stub, a known-wrong or correct entry of the bank) or a damaged file.
 """
 from __future__ import annotations
@@ -14,12 +14,12 @@ import nbformat
 from autograders.bank import answer_cells, bank_entries, with_answers
 from nbgrader import utils
 
-from .pipeline import source_notebook
+from .course_dir import source_notebook
 
 
 @dataclass(frozen=True)
-class Chapter:
-    """What a synthetic student's notebook can be made from, for one chapter."""
+class LoadedAssignment:
+    """What a synthetic student's notebook can be made from, for one assignment."""
 
     name: str
     source: object    # the source notebook (reference answers)
@@ -43,10 +43,10 @@ class Chapter:
         return answers
 
 
-def load_chapter(name: str, release_root: Path) -> Chapter:
+def load_assignment(name: str, release_root: Path) -> LoadedAssignment:
     source = nbformat.read(source_notebook(name), as_version=4)
     released_path = Path(release_root) / name / f"{source_notebook(name).stem}.ipynb"
-    return Chapter(name, source, nbformat.read(released_path, as_version=4))
+    return LoadedAssignment(name, source, nbformat.read(released_path, as_version=4))
 
 
 def _without_first_test_cell(nb):
@@ -66,8 +66,8 @@ def _last(entries):
     return entries[-1]
 
 
-# Each recipe turns a chapter into the text of the file that student submits (None: no file).
-RECIPES: dict[str, Callable[[Chapter, int], str | None]] = {
+# Each recipe turns an assignment into the text of the file that student submits (None: no file).
+RECIPES: dict[str, Callable[[LoadedAssignment, int], str | None]] = {
     "ada_perfect": lambda ch, i: nbformat.writes(ch.source),
     "ben_untouched": lambda ch, i: nbformat.writes(ch.released),
     "cyd_partial": lambda ch, i: nbformat.writes(with_answers(

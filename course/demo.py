@@ -10,44 +10,45 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from . import operations
-from .classroom import RECIPES, load_chapter
-from .pipeline import REPO, Course, assignments
+from .classroom import RECIPES, load_assignment
+from .course_dir import REPO, Course
+from .course_dir import assignments as course_assignments
 
 
 @dataclass
 class DemoResult:
     course: Course
-    chapters: list[str]
+    assignments: list[str]
     students: list[str]
-    scores: dict = field(default_factory=dict)  # chapter -> student -> {grade_id: (score, max)}
+    scores: dict = field(default_factory=dict)  # assignment -> student -> {grade_id: (score, max)}
     csv: Path | None = None
     feedback: list[Path] = field(default_factory=list)
     seconds: float = 0.0
 
-    def total(self, chapter: str, student: str) -> tuple[float, float] | None:
-        cells = self.scores.get(chapter, {}).get(student)
+    def total(self, assignment: str, student: str) -> tuple[float, float] | None:
+        cells = self.scores.get(assignment, {}).get(student)
         if cells is None:
             return None
         return sum(s or 0 for s, _ in cells.values()), sum(m for _, m in cells.values())
 
 
-def submit(course: Course, student: str, chapter: str, text: str) -> None:
-    """The student puts the notebook in their copy of the chapter and runs ``nbgrader submit``."""
-    folder = course.root / "students" / student / chapter
+def submit(course: Course, student: str, assignment: str, text: str) -> None:
+    """The student puts the notebook in their copy of the assignment and runs ``nbgrader submit``."""
+    folder = course.root / "students" / student / assignment
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{course.notebook_name(chapter)}.ipynb").write_text(text)
-    course.nbgrader("submit", chapter, "--student", student, f"--Exchange.root={course.root / 'exchange'}",
+    (folder / f"{course.notebook_name(assignment)}.ipynb").write_text(text)
+    course.nbgrader("submit", assignment, "--student", student, f"--Exchange.root={course.root / 'exchange'}",
                     "--CourseDirectory.course_id=dl-computation", cwd=folder.parent)
 
 
-def run_demo(workdir: Path = REPO / "demo", chapters: list[str] | None = None,
+def run_demo(workdir: Path = REPO / "demo", assignments: list[str] | None = None,
              students: list[str] | None = None, console: Console | None = None) -> DemoResult:
     console = console or Console()
     start = time.monotonic()
-    chapters = chapters or assignments()
+    assignments = assignments or course_assignments()
     students = students or list(RECIPES)
-    course = Course.create(workdir, chapters)
-    result = DemoResult(course, chapters, students)
+    course = Course.create(workdir, assignments)
+    result = DemoResult(course, assignments, students)
     columns = (TextColumn("{task.description:32s}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console) as progress:
         def step(description, items, action):
@@ -56,35 +57,35 @@ def run_demo(workdir: Path = REPO / "demo", chapters: list[str] | None = None,
                 action(item)
                 progress.advance(task)
 
-        step("generate + release", chapters, lambda ch: operations.release(course, ch))
-        loaded = {ch: load_chapter(ch, course.root / "release") for ch in chapters}
-        pairs = [(s, i, ch) for s in students for i, ch in enumerate(chapters)]
+        step("generate + release", assignments, lambda ch: operations.release(course, ch))
+        loaded = {ch: load_assignment(ch, course.root / "release") for ch in assignments}
+        pairs = [(s, i, ch) for s in students for i, ch in enumerate(assignments)]
 
         def hand_in(pair):
-            student, index, chapter = pair
-            text = RECIPES[student](loaded[chapter], index)
+            student, index, assignment = pair
+            text = RECIPES[student](loaded[assignment], index)
             if text is not None:
-                submit(course, student, chapter, text)
+                submit(course, student, assignment, text)
 
         step("students submit", pairs, hand_in)
-        step("collect", chapters, lambda ch: operations.collect(course, ch))
-        step("autograde", chapters, lambda ch: operations.autograde(course, ch))
-        step("feedback", chapters, lambda ch: result.feedback.extend(operations.feedback(course, ch)))
+        step("collect", assignments, lambda ch: operations.collect(course, ch))
+        step("autograde", assignments, lambda ch: operations.autograde(course, ch))
+        step("feedback", assignments, lambda ch: result.feedback.extend(operations.feedback(course, ch)))
         step("export", ["grades.csv"], lambda name: setattr(result, "csv", operations.export(course, name)))
-    result.scores = {ch: course.scores(ch) for ch in chapters}
+    result.scores = {ch: course.scores(ch) for ch in assignments}
     result.seconds = time.monotonic() - start
     return result
 
 
 def class_table(result: DemoResult) -> Table:
-    table = Table(title="Autograded points, students × chapters")
+    table = Table(title="Autograded points, students × assignments")
     table.add_column("student")
-    for chapter in result.chapters:
-        table.add_column(chapter, justify="right")
+    for assignment in result.assignments:
+        table.add_column(assignment, justify="right")
     for student in result.students:
         row = []
-        for chapter in result.chapters:
-            total = result.total(chapter, student)
+        for assignment in result.assignments:
+            total = result.total(assignment, student)
             row.append("no submission" if total is None else f"{total[0]:g} / {total[1]:g}")
         table.add_row(student, *row)
     return table

@@ -122,14 +122,14 @@ def replace_with_release(folder: Path, notebook: str, release_folder: Path, reas
     nbformat.write(nb, target)
 
 
-def intake(course_root: Path, chapter: str, notebooks: list[str]) -> dict[str, list[str]]:
-    """Intake every submission of ``chapter``, whose notebooks are ``notebooks``; ``{student:
+def intake(course_root: Path, assignment: str, notebooks: list[str]) -> dict[str, list[str]]:
+    """Intake every submission of ``assignment``, whose notebooks are ``notebooks``; ``{student:
     notes}`` for those that needed it. A notebook missing from a submission is graded as an empty
     copy, so that it costs only its own points."""
-    released = Path(course_root) / "release" / chapter
+    released = Path(course_root) / "release" / assignment
     locked = {notebook: locked_cells(released, notebook) for notebook in notebooks}
     done = {}
-    for folder in sorted(Path(course_root).glob(f"submitted/*/{chapter}")):
+    for folder in sorted(Path(course_root).glob(f"submitted/*/{assignment}")):
         notes = [note for notebook in notebooks
                  for note in intake_submission(folder, notebook, released, locked[notebook], len(notebooks) == 1)]
         if notes:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .operations import ensure_exchange
-from .pipeline import Course, PipelineError, nbgrader_env
+from .course_dir import Course, PipelineError, nbgrader_env
 
 STUDENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 

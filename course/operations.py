@@ -1,4 +1,4 @@
-"""The instructor's operations on a course folder, each one nbgrader command per chapter."""
+"""The instructor's operations on a course folder, each one nbgrader command per assignment."""
 from __future__ import annotations
 
 import os
@@ -8,21 +8,21 @@ from contextlib import nullcontext
 from pathlib import Path
 
 from .intake import intake
-from .pipeline import Course, PipelineError, assignments
+from .course_dir import Course, PipelineError, assignments
 
 MISSING_EXCHANGE_HELP = "nothing has been released yet: run `make release` first"
 
 
-def chapters_of(course: Course, chapter: str | None) -> list[str]:
-    """The chapters an operation covers: one named chapter (checked), or all of them."""
+def covered_assignments(course: Course, assignment: str | None) -> list[str]:
+    """The assignments an operation covers: one named assignment (checked), or all of them."""
     known = assignments(course.root)
-    if chapter is None:
+    if assignment is None:
         if not known:
             raise PipelineError(f"no chapters under {course.root / 'source'}")
         return known
-    if chapter not in known:
-        raise PipelineError(f"unknown assignment {chapter!r}; the chapters are: {', '.join(known)}")
-    return [chapter]
+    if assignment not in known:
+        raise PipelineError(f"unknown assignment {assignment!r}; the chapters are: {', '.join(known)}")
+    return [assignment]
 
 
 def ensure_exchange(course: Course) -> Path:
@@ -33,36 +33,36 @@ def ensure_exchange(course: Course) -> Path:
     return exchange
 
 
-def generate(course: Course, chapter: str | None = None) -> list[str]:
-    for name in chapters_of(course, chapter):
+def generate(course: Course, assignment: str | None = None) -> list[str]:
+    for name in covered_assignments(course, assignment):
         course.nbgrader("generate_assignment", name, "--force")
-    return chapters_of(course, chapter)
+    return covered_assignments(course, assignment)
 
 
-def release(course: Course, chapter: str | None = None) -> list[str]:
+def release(course: Course, assignment: str | None = None) -> list[str]:
     ensure_exchange(course)
-    for name in chapters_of(course, chapter):
+    for name in covered_assignments(course, assignment):
         if not (course.root / "release" / name).is_dir():
             course.nbgrader("generate_assignment", name, "--force")
         course.nbgrader("release_assignment", name, "--force")
-    return chapters_of(course, chapter)
+    return covered_assignments(course, assignment)
 
 
-def collect(course: Course, chapter: str | None = None) -> dict[str, int]:
-    """Collect every chapter's submissions; ``{chapter: submissions collected so far}``."""
+def collect(course: Course, assignment: str | None = None) -> dict[str, int]:
+    """Collect every assignment's submissions; ``{assignment: submissions collected so far}``."""
     if not (course.root / "exchange").is_dir():
         raise PipelineError(MISSING_EXCHANGE_HELP)
     counts = {}
-    for name in chapters_of(course, chapter):
+    for name in covered_assignments(course, assignment):
         course.nbgrader("collect", name, "--update")
         counts[name] = len(list((course.root / "submitted").glob(f"*/{name}")))
     return counts
 
 
-def zip_collect(course: Course, chapter: str | None = None) -> dict[str, int]:
-    """Collect submissions downloaded from an LMS into ``downloaded/<chapter>/archive/``."""
+def zip_collect(course: Course, assignment: str | None = None) -> dict[str, int]:
+    """Collect submissions downloaded from an LMS into ``downloaded/<assignment>/archive/``."""
     counts = {}
-    for name in chapters_of(course, chapter):
+    for name in covered_assignments(course, assignment):
         archive = course.root / "downloaded" / name / "archive"
         if not archive.is_dir() or not any(archive.iterdir()):
             counts[name] = 0
@@ -72,8 +72,8 @@ def zip_collect(course: Course, chapter: str | None = None) -> dict[str, int]:
     return counts
 
 
-def submitted_chapters(course: Course, chapter: str | None = None) -> list[str]:
-    return [name for name in chapters_of(course, chapter)
+def submitted_assignments(course: Course, assignment: str | None = None) -> list[str]:
+    return [name for name in covered_assignments(course, assignment)
             if any((course.root / "submitted").glob(f"*/{name}"))]
 
 
@@ -101,29 +101,29 @@ def check_grading_config(course: Course):
     return config
 
 
-def plain_test_cells(course: Course, chapter: str) -> list[str]:
-    """The chapter's test cells that assert in the student's kernel (no probes): nbgrader's way,
+def plain_test_cells(course: Course, assignment: str) -> list[str]:
+    """The assignment's test cells that assert in the student's kernel (no probes): nbgrader's way,
     whose verdicts a submission can forge from inside its kernel."""
     import nbformat
 
     from autograders.hidden import is_plain_test_cell
 
-    return [cell.metadata.nbgrader["grade_id"] for path in sorted((course.root / "source" / chapter).glob("*.ipynb"))
+    return [cell.metadata.nbgrader["grade_id"] for path in sorted((course.root / "source" / assignment).glob("*.ipynb"))
             for cell in nbformat.read(path, as_version=4).cells if is_plain_test_cell(cell)]
 
 
-def say_how_tests_are_decided(course: Course, chapters: list[str], config) -> None:
-    """Name the chapters whose verdicts are decided inside the student's kernel, or refuse to
+def say_how_tests_are_decided(course: Course, assignments: list[str], config) -> None:
+    """Name the assignments whose verdicts are decided inside the student's kernel, or refuse to
     grade them where the config says so (``c.JudgeProbeReports.plain_tests = 'refuse'``)."""
     refuse = config.JudgeProbeReports.get("plain_tests", "grade").lower() == "refuse"
-    for chapter in chapters:
-        plain = plain_test_cells(course, chapter)
+    for assignment in assignments:
+        plain = plain_test_cells(course, assignment)
         if plain and refuse:
-            raise PipelineError(f"{chapter}: test cells {', '.join(plain)} assert in the student's kernel, and "
+            raise PipelineError(f"{assignment}: test cells {', '.join(plain)} assert in the student's kernel, and "
                                 "c.JudgeProbeReports.plain_tests = 'refuse': rewrite them as probes "
                                 "(autograders/AUTHORING.md) or grade them with 'grade'")
         if plain:
-            print(f"{chapter}: {len(plain)} test cells assert in the student's kernel, as nbgrader's do "
+            print(f"{assignment}: {len(plain)} test cells assert in the student's kernel, as nbgrader's do "
                   f"({', '.join(plain)}): a submission can forge their verdicts from inside it (the sandbox "
                   "still keeps the course, the gradebook and other students out of its reach)", file=sys.stderr)
 
@@ -140,31 +140,38 @@ def refuse_missing_protections() -> None:
         print(line, file=sys.stderr)
 
 
-def autograde(course: Course, chapter: str | None = None, jobs: int | None = None, resume: bool = True,
+def autograde(course: Course, assignment: str | None = None, jobs: int | None = None, resume: bool = True,
               progress=None, kernel_pool: bool = True) -> list:
     """Grade every collected submission (in parallel, skipping those graded and unchanged; with
-    ``kernel_pool``, in kernels forked from a warm zygote rather than started afresh)."""
-    from .grading import Crew, grade_chapters, work_expected
+    ``kernel_pool``, in kernels forked from a warm zygote rather than started afresh). ``jobs``
+    None: as many workers as ``c.ParallelGrading.jobs`` says."""
+    from .grading import Crew, ParallelGrading, grade_assignments, work_expected
 
-    chapters = submitted_chapters(course, chapter)
-    if not chapters:
+    to_grade = submitted_assignments(course, assignment)
+    if not to_grade:
         raise PipelineError("there are no submissions to grade: run `make collect` first")
-    # the workers start first: they import nbgrader and warm their kernel pools meanwhile
-    crew = Crew(course, jobs or os.cpu_count() or 1, kernel_pool) if work_expected(course, chapters, resume) else None
-    with crew or nullcontext():
+    # the workers start first: they import nbgrader and warm their kernel pools while the config
+    # is checked, unless the config is to say how many to start
+    config = None
+    if jobs is None:
         config = check_grading_config(course)
+        jobs = ParallelGrading(config=config).workers
+    crew = Crew(course, jobs, kernel_pool) if work_expected(course, to_grade, resume) else None
+    with crew or nullcontext():
+        if config is None:
+            config = check_grading_config(course)
         refuse_missing_protections()
-        say_how_tests_are_decided(course, chapters, config)
-        for name in chapters:
+        say_how_tests_are_decided(course, to_grade, config)
+        for name in to_grade:
             if not (course.root / "release" / name).is_dir():
                 course.nbgrader("generate_assignment", name, "--force")
             for student, notes in intake(course.root, name, course.notebook_names(name)).items():
                 print(f"{student}/{name}: " + "; ".join(notes))
-        return grade_chapters(course, chapters, jobs, resume, progress, kernel_pool, crew)
+        return grade_assignments(course, to_grade, jobs, resume, progress, kernel_pool, crew)
 
 
-def feedback(course: Course, chapter: str | None = None) -> list[Path]:
-    done = [name for name in chapters_of(course, chapter) if any((course.root / "autograded").glob(f"*/{name}"))]
+def feedback(course: Course, assignment: str | None = None) -> list[Path]:
+    done = [name for name in covered_assignments(course, assignment) if any((course.root / "autograded").glob(f"*/{name}"))]
     if not done:
         raise PipelineError("nothing is graded yet: run `make autograde` first")
     for name in done:

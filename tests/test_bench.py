@@ -5,7 +5,7 @@ import stat
 
 from autograders.reference import SECRET_FILE, grading_seed
 from course.bench import share_grading_secret
-from course.pipeline import Course
+from course.course_dir import Course
 
 
 def test_both_courses_of_the_bench_draw_the_same_hidden_inputs(tmp_path):

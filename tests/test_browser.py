@@ -25,7 +25,7 @@ import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
 from course import labs, operations
-from course.pipeline import REPO, Course, assignments
+from course.course_dir import REPO, Course, assignments
 
 
 CHAPTERS = assignments()

@@ -7,7 +7,7 @@ from rich.console import Console
 
 from course import operations
 from course.demo import class_table, run_demo
-from course.pipeline import Course, PipelineError, assignments
+from course.course_dir import Course, PipelineError, assignments
 
 import pytest
 

@@ -9,7 +9,7 @@ import pytest
 from nbclient import NotebookClient
 from nbgrader import utils
 
-from course.pipeline import Course, assignments, source_notebook
+from course.course_dir import Course, assignments, source_notebook
 
 REPO = Path(__file__).resolve().parent.parent
 CHAPTERS = assignments()

@@ -4,11 +4,11 @@ from __future__ import annotations
 import pytest
 
 from autograders.tests import toy
-from course.pipeline import Course
+from course.course_dir import Course
 
 
 def make_toy_course(extra_config: str = "") -> Course:
-    course = Course.scratch(chapters=[])
+    course = Course.scratch(names=[])
     toy.write_toy(course.root)
     with open(course.root / "nbgrader_config.py", "a") as config:
         # short limits keep the hostile corpus fast; the mechanisms are the same as the defaults

@@ -8,8 +8,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from rich.progress import Progress
 
-from autograders.bank import answer_cells, bank_entries, grade_bank, sweep_seeds
-from course.pipeline import assignments, source_notebook
+from autograders.bank import answer_cells, bank_entries, sweep_seeds
+from course.banks import grade_bank
+from course.course_dir import assignments, source_notebook
 
 import nbformat
 
@@ -51,7 +52,7 @@ SWEEP_SEEDS = random.Random(2026).sample(range(2**31 - 1), 16)
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_what_each_bank_entry_scores_is_the_same_for_every_seed(chapter):
-    found = sweep_seeds(chapter, SWEEP_SEEDS)
+    found = sweep_seeds(source_notebook(chapter), bank_entries(chapter), SWEEP_SEEDS)
     wrong = {student: problems for student, problems in found.items() if problems}
     assert not wrong, "\n".join(f"{student}: {'; '.join(problems)}" for student, problems in wrong.items())
     assert len(found) == len(bank_entries(chapter)) + 1

@@ -13,7 +13,7 @@ from sqlalchemy import event
 from traitlets.config import Config
 
 from autograders.gradebook import AssignLatePenaltiesShared, NotebookGradebook, OverwriteKernelspecShared
-from course.pipeline import nbgrader_env
+from course.course_dir import nbgrader_env
 
 # nbgrader's own add_submission warns that SQLAlchemy skips a cascade it does not need
 pytestmark = pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")

@@ -10,7 +10,7 @@ from autograders.bank import with_answers
 from autograders.tests import leaks, toy
 from autograders.tests.conftest import make_toy_course
 from course import operations
-from course.pipeline import PipelineError
+from course.course_dir import PipelineError
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -142,7 +142,7 @@ def test_doctor_says_which_memory_protection_is_active():
 
 def test_grading_fails_closed_when_a_cgroup_is_asked_for_and_none_is_lent(tmp_path, monkeypatch):
     from course import operations
-    from course.pipeline import PipelineError
+    from course.course_dir import PipelineError
 
     monkeypatch.setenv("COURSE_SANDBOX_MEMORY_PROTECTION", "cgroup")
     monkeypatch.setattr(memory, "cgroup_kind", lambda: None)

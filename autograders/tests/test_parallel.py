@@ -17,7 +17,7 @@ from autograders.bank import with_answers
 from autograders.sandbox.pool import pool_possible
 from autograders.tests import toy
 from course import grading, operations
-from course.pipeline import PipelineError
+from course.course_dir import PipelineError
 
 WRONG_HALVE = "def halve(x):\n    return x\n"
 LEAKER = ("import os, torch\nopen('/tmp/course-leak', 'w').write('x')\ntorch.leaked_state = 1\n"
@@ -171,7 +171,7 @@ def _kill_worker_while_it_grades(course, times: int) -> tuple[list[int], list[in
     while len(killed) < times and time.monotonic() < deadline:
         processes = _processes()
         workers = [pid for pid, (_, command) in processes.items()
-                   if "course.grading" in command and str(course.root) in command and pid not in killed]
+                   if "course.worker" in command and str(course.root) in command and pid not in killed]
         busy = [pid for pid in workers if _running_kernels(pid, processes)]
         if busy:
             orphans += _descendants(busy[0], processes)

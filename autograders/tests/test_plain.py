@@ -13,7 +13,7 @@ from autograders.bank import with_answers
 from autograders.tests import leaks, plain, toy
 from autograders.tests.conftest import make_toy_course
 from course import operations
-from course.pipeline import Course, PipelineError
+from course.course_dir import Course, PipelineError
 
 STOCK_CONFIG = """c = get_config()
 c.CourseDirectory.root = {root!r}
@@ -46,7 +46,7 @@ def both(tmp_path_factory):
     stock = Course(tmp_path_factory.mktemp("stock"))
     (stock.root / "nbgrader_config.py").write_text(STOCK_CONFIG.format(root=str(stock.root)))
     plain.write_plain(stock.root)
-    ours = Course.scratch(chapters=[])
+    ours = Course.scratch(names=[])
     plain.write_plain(ours.root)
     return {"stock": _graded(stock), "ours": _graded(ours), "course": ours}
 
@@ -125,7 +125,7 @@ def test_a_course_can_refuse_plain_test_cells():
 
 
 def test_the_courses_commands_name_what_they_cannot_grade_yet():
-    course = Course.scratch(chapters=[])
+    course = Course.scratch(names=[])
     plain.write_plain(course.root)
     with pytest.raises(PipelineError, match=r"has 2 notebooks \(problem1.ipynb, problem2.ipynb\)"):
         course.notebook_name(plain.ASSIGNMENT)
@@ -139,7 +139,7 @@ def test_a_multi_notebook_assignment_through_the_courses_commands(both):
 
     from course.demo import DemoResult, class_table
 
-    course = Course.scratch(chapters=[])
+    course = Course.scratch(names=[])
     plain.write_plain(course.root)
     operations.release(course, plain.ASSIGNMENT)
     released = course.root / "release" / plain.ASSIGNMENT

@@ -28,7 +28,7 @@ def nbgrader_env() -> dict:
 
 
 def assignments(root: Path = REPO) -> list[str]:
-    """The chapters: every folder of source/ that holds a notebook, in order."""
+    """The assignments: every folder of source/ that holds a notebook, in order."""
     source = Path(root) / "source"
     return sorted(p.name for p in source.iterdir() if p.is_dir() and any(p.glob("*.ipynb"))) if source.is_dir() else []
 
@@ -43,7 +43,7 @@ def source_notebooks(assignment: str, root: Path = REPO) -> list[Path]:
 
 
 def source_notebook(assignment: str, root: Path = REPO) -> Path:
-    """The notebook of a one-notebook assignment (every chapter of the course has one)."""
+    """The notebook of a one-notebook assignment (every assignment of the course has one)."""
     notebooks = source_notebooks(assignment, root)
     if len(notebooks) > 1:
         names = ", ".join(path.name for path in notebooks)
@@ -60,20 +60,22 @@ class Course:
     scratch_parent: ClassVar[Path | None] = None  # where scratch courses go (None: the system's temp folder)
 
     @classmethod
-    def scratch(cls, chapters: list[str] | None = None, parent: Path | None = None) -> "Course":
-        """A fresh course folder with the repository's config and the given chapters' sources."""
-        return cls.create(Path(tempfile.mkdtemp(prefix="course-", dir=parent or cls.scratch_parent)), chapters)
+    def scratch(cls, names: list[str] | None = None, parent: Path | None = None) -> "Course":
+        """A fresh course folder with the repository's config and the sources of the assignments
+        ``names`` (None: all of them)."""
+        return cls.create(Path(tempfile.mkdtemp(prefix="course-", dir=parent or cls.scratch_parent)), names)
 
     @classmethod
-    def create(cls, root: Path, chapters: list[str] | None = None) -> "Course":
-        """A new course folder at ``root`` (emptied first) with the config and chapter sources."""
+    def create(cls, root: Path, names: list[str] | None = None) -> "Course":
+        """A new course folder at ``root`` (emptied first) with the config and the sources of the
+        assignments ``names`` (None: all of them)."""
         root = Path(root)
         shutil.rmtree(root, ignore_errors=True)
         root.mkdir(parents=True)
         os.chmod(root, 0o755)
         shutil.copy(REPO / "nbgrader_config.py", root / "nbgrader_config.py")
-        for chapter in chapters if chapters is not None else assignments():
-            shutil.copytree(REPO / "source" / chapter, root / "source" / chapter)
+        for name in names if names is not None else assignments():
+            shutil.copytree(REPO / "source" / name, root / "source" / name)
         return cls(root)
 
     def nbgrader(self, *args: str, check: bool = True, cwd: Path | None = None) -> subprocess.CompletedProcess:

@@ -1,0 +1,77 @@
+"""A bank's entries and what each must score (``autograders.bank``), from data alone."""
+from __future__ import annotations
+
+import os
+
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+
+from autograders.bank import (answer_cells, bank_entries, exercise_of, in_process_probes, problems,
+                              run_cell_in_process, with_answers)
+
+EXERCISES = ["double", "double_twice"]
+
+
+def _nb():
+    def cell(source, grade_id, grade, solution):
+        return new_code_cell(source, metadata={"nbgrader": {"grade_id": grade_id, "grade": grade,
+                                                            "solution": solution, "points": int(grade)}})
+    return new_notebook(cells=[new_code_cell("import math\n"), cell("def double(x): ...", "double", False, True),
+                               cell("assert double(1) == 2\n", "double_test", True, False),
+                               cell("free answer", "double_graded_answer", True, True)])
+
+
+def test_the_answer_cells_are_the_autograded_solution_cells_and_a_copy_can_hold_other_answers():
+    nb = _nb()
+    assert list(answer_cells(nb)) == ["double"]
+    answered = with_answers(nb, {"double": "def double(x):\n    return 2 * x\n"})
+    assert answer_cells(answered)["double"].source == "def double(x):\n    return 2 * x\n"
+    assert answer_cells(nb)["double"].source == "def double(x): ..."  # the original is left as it was
+    with pytest.raises(KeyError, match="no answer cell 'halve'"):
+        with_answers(nb, {"halve": ""})
+
+
+def test_a_test_cell_belongs_to_the_longest_exercise_id_it_starts_with():
+    assert exercise_of("double_test", EXERCISES) == "double"
+    assert exercise_of("double_twice_test", EXERCISES) == "double_twice"
+    assert exercise_of("doubled", EXERCISES) is None
+
+
+def test_what_each_kind_of_entry_must_score():
+    full = {"double_test": (2, 2), "double_twice_test": (1, 1)}
+    lost_own = {"double_test": (0, 2), "double_twice_test": (1, 1)}
+    assert problems("reference", None, full, EXERCISES) == []
+    assert problems("correct", "double", lost_own, EXERCISES) == ["double_test: 0/2, expected full marks"]
+    assert problems("wrong", "double", lost_own, EXERCISES) == []
+    assert problems("wrong", "double", full, EXERCISES) == ["this wrong answer keeps full marks on 'double'"]
+    assert problems("wrong", "double_twice", lost_own, EXERCISES) == [
+        "double_test: 0/2, expected full marks", "this wrong answer keeps full marks on 'double_twice'"]
+    assert problems("wrong", "halve", full, EXERCISES) == ["no test cell of exercise 'halve'"]
+    assert problems("stub", None, {"double_test": (0, 2), "double_twice_test": (1, 1)}, EXERCISES) == [
+        "double_twice_test: the stub scored 1/1"]
+
+
+def test_every_bank_entry_is_found_with_its_exercise_and_kind():
+    entries = bank_entries("01_layers_and_blocks")
+    assert entries and all(entry.path.is_file() and entry.assignment == "01_layers_and_blocks" for entry in entries)
+    assert any(entry.correct for entry in entries) and not all(entry.correct for entry in entries)
+    assert all(entry.student_id == f"{entry.exercise}--{entry.name}" for entry in entries)
+
+
+def test_a_cell_runs_in_process_without_magics_and_names_the_exception_it_raised():
+    namespace = {}
+    assert run_cell_in_process("%matplotlib inline\n!ls\nx = 2\nprint(x)\n", namespace) is None
+    assert namespace["x"] == 2
+    assert run_cell_in_process("1 / 0\n", namespace) == "ZeroDivisionError"
+    assert run_cell_in_process("raise SystemExit\n", namespace) == "SystemExit"
+
+
+def test_in_process_probes_are_told_the_seed_and_mode_and_the_environment_is_restored(monkeypatch):
+    monkeypatch.setenv("COURSE_PROBE_SEED", "1")
+    monkeypatch.delenv("COURSE_PROBE_MODE", raising=False)
+    with in_process_probes(seed=42, mode="grade"):
+        assert (os.environ["COURSE_PROBE_SEED"], os.environ["COURSE_PROBE_MODE"]) == ("42", "grade")
+    assert os.environ["COURSE_PROBE_SEED"] == "1" and "COURSE_PROBE_MODE" not in os.environ
+    with pytest.raises(RuntimeError), in_process_probes(mode="grade"):
+        raise RuntimeError
+    assert "COURSE_PROBE_MODE" not in os.environ and os.environ["COURSE_PROBE_SEED"] == "1"
