@@ -1,8 +1,10 @@
-"""Set-up shared by every test folder (`tests/`, `autograders/tests/`, the notebooks under nbval)."""
+"""Set-up shared by every test folder (`tests/`, `autograders/tests/`, `course/tests/`, the
+notebooks under nbval)."""
 from __future__ import annotations
 
 import pytest
 
+from autograders.tests.toy import make_toy_course
 from course.course_dir import Course
 
 
@@ -13,3 +15,9 @@ def scratch_courses_in_pytests_temp_folder(tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(Course, "scratch_parent", tmp_path_factory.mktemp("courses"))
         yield
+
+
+@pytest.fixture
+def toy_course() -> Course:
+    """A scratch course holding the graders' toy assignment (autograders/tests/toy.py)."""
+    return make_toy_course()

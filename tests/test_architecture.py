@@ -84,7 +84,7 @@ def test_a_forbidden_import_is_found(path, source):
 @pytest.mark.parametrize("path, source", [
     ("autograders/judge.py", "from .hidden import is_test_cell\nimport course_probe\n"),
     ("autograders/runtime/course_zygote.py", "import course_probe\nfrom course_kernel import CourseKernel\n"),
-    ("autograders/tests/test_parallel.py", "from course import operations\n"),
+    ("autograders/tests/test_pool.py", "from course import operations\n"),
     ("course/operations.py", "from autograders.judge import JudgeProbeReports\n"),
 ])
 def test_an_allowed_import_passes(path, source):

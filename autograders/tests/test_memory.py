@@ -15,7 +15,7 @@ import pytest
 from autograders.bank import with_answers
 from autograders.sandbox import memory
 from autograders.tests import toy
-from autograders.tests.conftest import make_toy_course
+from autograders.tests.toy import make_toy_course
 from autograders.tests.kernel_client import capped_kernel
 from autograders.tests.test_sandbox import _needs_bwrap, course_tree  # noqa: F401 - a fixture
 

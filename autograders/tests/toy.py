@@ -4,6 +4,8 @@ from __future__ import annotations
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+from course.course_dir import Course
+
 ASSIGNMENT = "00_toy"
 NOTEBOOK = "toy"
 
@@ -70,3 +72,14 @@ def write_toy(course_root) -> None:
     folder = course_root / "source" / ASSIGNMENT
     folder.mkdir(parents=True, exist_ok=True)
     nbformat.write(toy_notebook(), folder / f"{NOTEBOOK}.ipynb")
+
+
+def make_toy_course(extra_config: str = "") -> Course:
+    """A scratch course holding the toy assignment, generated, with short time limits."""
+    course = Course.scratch(names=[])
+    write_toy(course.root)
+    with open(course.root / "nbgrader_config.py", "a") as config:
+        # short limits keep the hostile corpus fast; the mechanisms are the same as the defaults
+        config.write("\nc.SandboxedExecute.timeout = 8\nc.SandboxedExecute.notebook_timeout = 120\n" + extra_config)
+    course.nbgrader("generate_assignment", ASSIGNMENT, "--force")
+    return course

@@ -8,11 +8,11 @@ import pytest
 
 from autograders.bank import with_answers
 from autograders.tests import leaks, toy
-from autograders.tests.conftest import make_toy_course
+from autograders.tests.toy import make_toy_course
 from course import operations
 from course.course_dir import PipelineError
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 
 
 def _reference(course):

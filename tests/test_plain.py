@@ -11,7 +11,7 @@ import pytest
 
 from autograders.bank import with_answers
 from autograders.tests import leaks, plain, toy
-from autograders.tests.conftest import make_toy_course
+from autograders.tests.toy import make_toy_course
 from course import operations
 from course.course_dir import Course, PipelineError
 

@@ -17,9 +17,9 @@ from nbgrader import utils
 
 from autograders.bank import with_answers
 from autograders.tests import leaks, toy
-from autograders.tests.conftest import make_toy_course
+from autograders.tests.toy import make_toy_course
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 SECRET = f"SENTINEL-{uuid.uuid4().hex}"
 WRONG = "def double(x):\n    return 3 * x\n"
 RIGHT_DOUBLE = "def double(x):\n    return 2 * x\n"
