@@ -121,7 +121,7 @@ def say_how_tests_are_decided(course: Course, assignments: list[str], config) ->
         if plain and refuse:
             raise PipelineError(f"{assignment}: test cells {', '.join(plain)} assert in the student's kernel, and "
                                 "c.JudgeProbeReports.plain_tests = 'refuse': rewrite them as probes "
-                                "(autograders/AUTHORING.md) or grade them with 'grade'")
+                                "(docs/authoring.md) or grade them with 'grade'")
         if plain:
             print(f"{assignment}: {len(plain)} test cells assert in the student's kernel, as nbgrader's do "
                   f"({', '.join(plain)}): a submission can forge their verdicts from inside it (the sandbox "

@@ -3,7 +3,7 @@
 ``python -m autograders.sandbox install [--prefix PREFIX]`` installs the kernelspec;
 ``python -m autograders.sandbox doctor`` shows which protections this machine provides.
 Other code (the grading judge) calls :func:`protections` to fail closed or warn, and sets the
-sandbox's settings through :class:`SandboxSettings`. README.md names the modules.
+sandbox's settings through :class:`SandboxSettings`. docs/sandbox.md names the modules.
 """
 from __future__ import annotations
 

@@ -1,13 +1,13 @@
 """Kernel launcher of the ``course-sandbox`` kernelspec: runs ipykernel in a sandbox.
 
     start.py -f CONNECTION_FILE [ipykernel arguments...]
-    start.py --pool FOLDER      (a kernel pool's sandbox: see pool.py and README.md)
+    start.py --pool FOLDER      (a kernel pool's sandbox: see pool.py and docs/sandbox.md)
 
 (``start.py``, next to this file, runs ``main``.)
 
 Standard library only: it runs with the course environment's interpreter, before anything else,
 with the settings of its environment (``settings.py``). The kernel's working folder is the
-launcher's working directory (the notebook's folder). README.md (next to this file) explains the
+launcher's working directory (the notebook's folder). docs/sandbox.md explains the
 design; ``capabilities.protections()`` reports what this machine provides. Layers, outermost
 first:
 

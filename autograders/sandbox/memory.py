@@ -2,7 +2,7 @@
 
 A process's set size misses memory that no process maps: System V shared memory, an anonymous
 file (``memfd_create``) kept open, files in the sandbox's tmpfs mounts, kernel buffers held by
-pipes and sockets. Two layers bound it (``autograders/sandbox/README.md``, "Memory"):
+pipes and sockets. Two layers bound it (``docs/sandbox.md``, "Memory"):
 
 * **A memory cgroup per sandbox**, where the machine lends one (``cgroup``): cgroup v1's memory
   controller or a cgroup v2 folder with the memory controller that this process may write
