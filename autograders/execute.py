@@ -50,7 +50,7 @@ def error_output(ename: str, message: str | None = None):
     return new_output("error", ename=ename, evalue=message, traceback=[f"{ename}: {message}"])
 
 
-def text_size(content) -> int:
+def content_chars(content) -> int:
     """Characters in a message's content: its strings and keys, however deeply nested (the
     kernel is the student's, so never by recursion)."""
     size, pending = 0, [content]
@@ -94,7 +94,7 @@ class SandboxedExecute(NotebookClientHooks, Execute):
 
     kernel_name = Unicode(SANDBOX_KERNEL, help="The kernelspec that runs submissions.").tag(config=True)
     notebook_timeout = Integer(600, help="Seconds the whole notebook may take.").tag(config=True)
-    max_output_bytes = Integer(2_000_000, help="Output kept per cell; the rest is dropped.").tag(config=True)
+    max_output_bytes = Integer(2_000_000, help="Output kept per cell, counted in characters of its messages' strings and keys (bytes, for ASCII text); the rest is dropped.").tag(config=True)
     max_kernel_restarts = Integer(6, help="Kernel restarts tolerated per notebook.").tag(config=True)
     draw_figures = Bool(False, help="Draw matplotlib figures into the graded notebook and its feedback. "
                         "Off, a figure shows as its one-line text: drawing costs more CPU than "
@@ -364,7 +364,7 @@ class SandboxedExecute(NotebookClientHooks, Execute):
         if kept is None:
             return  # a cell given up already, or none of this batch
         if msg["msg_type"] not in ("status", "execute_reply"):
-            size = text_size(msg.get("content", {}))
+            size = content_chars(msg.get("content", {}))
             if self._early_bytes.get(msg_id, 0) + size > self.max_output_bytes:
                 return
             self._early_bytes[msg_id] = self._early_bytes.get(msg_id, 0) + size
@@ -381,7 +381,7 @@ class SandboxedExecute(NotebookClientHooks, Execute):
         return super().process_message(msg, cell, cell_index)
 
     def output(self, outs, msg, display_id, cell_index):
-        size = text_size(msg.get("content", {}))
+        size = content_chars(msg.get("content", {}))
         used = self._output_bytes.get(cell_index, 0)
         self._output_bytes[cell_index] = used + size
         if used + size > self.max_output_bytes:

@@ -134,8 +134,8 @@ def refuse_missing_protections() -> None:
     from autograders.sandbox import protections, warnings_for
 
     info = protections()
-    if info["memory_refused"]:
-        raise PipelineError(f"refusing to grade: {info['memory_refused']}")
+    if info.memory_refused:
+        raise PipelineError(f"refusing to grade: {info.memory_refused}")
     for line in warnings_for(info):
         print(line, file=sys.stderr)
 

@@ -44,6 +44,7 @@ def worker_main(root: str, pool: str = "pool") -> int:
     stdout, with the worker's kernel pool counters so far."""
     from nbgrader.apps.api import NbGraderAPI
 
+    from autograders.sandbox.config import SandboxSettings
     from autograders.sandbox.pool import KernelPool
 
     # Results go to the parent on a private copy of stdout; the kernels and pools this process
@@ -62,7 +63,9 @@ def worker_main(root: str, pool: str = "pool") -> int:
     # nbgrader, nbconvert and SQLAlchemy, imported, are kept for good: frozen, the full garbage
     # collections that grading's churn sets off no longer walk them
     gc.freeze()
-    with KernelPool() if pool == "pool" else nullcontext() as kernels:
+    # the pool's sandbox has the limits the configuration gives the kernels it forks
+    sandbox = SandboxSettings(config=config)
+    with KernelPool(sandbox=sandbox) if pool == "pool" else nullcontext() as kernels:
         if kernels is not None:
             kernels.ready()  # warm while the first task is on its way; then after each task
         for line in sys.stdin:

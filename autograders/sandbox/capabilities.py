@@ -159,10 +159,6 @@ class Protections:
             "missing": ",".join(self.missing),
         }
 
-    def __getitem__(self, key):
-        """One entry of ``report()``, for code that reads the report (``info["bwrap_usable"]``)."""
-        return self.report()[key]
-
 
 def protections(config: settings.Settings | None = None) -> Protections:
     """The protection layers a kernel started now on this machine gets, with ``config`` (by

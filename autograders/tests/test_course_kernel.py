@@ -12,7 +12,7 @@ from autograders.sandbox import KERNEL_NAME, protections
 from autograders.sandbox.pool import KernelPool
 from autograders.tests.kernel_client import Kernel
 
-if protections()["bwrap_usable"] is not True:
+if not protections().bwrap_usable:
     pytest.skip("grading kernels need the sandbox (see `python -m autograders.sandbox doctor`)",
                 allow_module_level=True)
 

@@ -5,20 +5,20 @@ import pytest
 from nbconvert.filters.ansi import strip_ansi
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from autograders.execute import BATCH_CELLS, SandboxedExecute, text_size
+from autograders.execute import BATCH_CELLS, SandboxedExecute, content_chars
 from autograders.sandbox import protections
 
 
-def test_text_size_counts_every_string_and_key_however_deep():
-    assert text_size({"name": "stdout", "text": "x" * 1000}) == 4 + 6 + 4 + 1000
-    assert text_size({"data": {"image/png": "A" * 50_000}, "metadata": {}}) == 4 + 9 + 50_000 + 8
+def test_content_chars_counts_every_string_and_key_however_deep():
+    assert content_chars({"name": "stdout", "text": "x" * 1000}) == 4 + 6 + 4 + 1000
+    assert content_chars({"data": {"image/png": "A" * 50_000}, "metadata": {}}) == 4 + 9 + 50_000 + 8
     deep = "leaf"
     for _ in range(50_000):  # deeper than any recursion would go
         deep = [deep]
-    assert text_size({"k": deep}) == 1 + 4
+    assert content_chars({"k": deep}) == 1 + 4
 
 
-@pytest.mark.skipif(protections()["bwrap_usable"] is not True, reason="needs the sandbox")
+@pytest.mark.skipif(not protections().bwrap_usable, reason="needs the sandbox")
 def test_a_cell_keeps_at_most_its_output_limit(tmp_path):
     flood = new_code_cell("for _ in range(100):\n    print('x' * 9_999, flush=True)\n"
                           "from IPython.display import display\n"
@@ -39,7 +39,7 @@ FIGURE_CELLS = ["%matplotlib inline\nimport matplotlib.pyplot as plt",
                 "print(len(fig.axes), fig.get_size_inches().tolist())"]
 
 
-@pytest.mark.skipif(protections()["bwrap_usable"] is not True, reason="needs the sandbox")
+@pytest.mark.skipif(not protections().bwrap_usable, reason="needs the sandbox")
 @pytest.mark.parametrize("draw", [False, True])
 def test_figures_are_drawn_only_when_asked(draw, tmp_path):
     """By default a figure shows as its one-line text; the cells still run as written."""
@@ -60,7 +60,7 @@ TRACEBACK_CELLS = ["import torch\n\nclass Unfinished(torch.nn.Module):\n"
                    "Unfinished()(torch.zeros(1))"]
 
 
-@pytest.mark.skipif(protections()["bwrap_usable"] is not True, reason="needs the sandbox")
+@pytest.mark.skipif(not protections().bwrap_usable, reason="needs the sandbox")
 @pytest.mark.parametrize("mode", ["Plain", "Context"])
 def test_a_failing_cell_shows_the_traceback_mode_asked_for(mode, tmp_path):
     notebook = new_notebook(cells=[new_code_cell(source) for source in TRACEBACK_CELLS])
@@ -100,7 +100,7 @@ def _outputs(notebook):
             for cell in notebook.cells]
 
 
-@pytest.mark.skipif(protections()["bwrap_usable"] is not True, reason="needs the sandbox")
+@pytest.mark.skipif(not protections().bwrap_usable, reason="needs the sandbox")
 def test_cells_sent_in_one_batch_give_the_notebook_that_cells_sent_one_by_one_give(tmp_path):
     executed = {}
     for batch in (False, True):
@@ -120,7 +120,7 @@ def test_cells_sent_in_one_batch_give_the_notebook_that_cells_sent_one_by_one_gi
     assert outputs[6] == [{"output_type": "stream", "name": "stdout", "text": "still running after an error 41\n"}]
 
 
-@pytest.mark.skipif(protections()["bwrap_usable"] is not True, reason="needs the sandbox")
+@pytest.mark.skipif(not protections().bwrap_usable, reason="needs the sandbox")
 def test_a_cell_of_a_batch_past_its_time_limit_is_interrupted_and_the_next_ones_run_in_the_same_kernel(tmp_path):
     cells = ["x = 'kept'", "import time\nwhile True:\n    time.sleep(0.01)", "print(x)"]
     notebook = new_notebook(cells=[new_code_cell(source) for source in cells])
@@ -131,7 +131,7 @@ def test_a_cell_of_a_batch_past_its_time_limit_is_interrupted_and_the_next_ones_
     assert [o.text for o in executed.cells[2].outputs] == ["kept\n"]
 
 
-@pytest.mark.skipif(protections()["bwrap_usable"] is not True, reason="needs the sandbox")
+@pytest.mark.skipif(not protections().bwrap_usable, reason="needs the sandbox")
 def test_a_kernel_that_dies_in_a_batch_is_blamed_on_the_cell_that_killed_it(tmp_path):
     # the kernel dies right after a cell that printed: that cell's last messages may die with it
     cells = ["x = 'kept'", "print('printed just before')", "import os\nos._exit(1)", "print(x)"]
@@ -162,7 +162,7 @@ def test_what_arrives_early_for_a_later_cell_is_kept_only_up_to_its_output_limit
     assert list(executor._early) == ["later"]
 
 
-@pytest.mark.skipif(protections()["bwrap_usable"] is not True, reason="needs the sandbox")
+@pytest.mark.skipif(not protections().bwrap_usable, reason="needs the sandbox")
 def test_a_long_notebook_goes_in_several_batches_and_loses_no_output(tmp_path):
     """A kernel runs a batch without waiting for the grader to read it, and ZMQ drops messages
     that wait too long: a batch is a few dozen cells, the next sent once the last is read."""

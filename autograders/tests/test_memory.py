@@ -136,8 +136,8 @@ def test_doctor_says_which_memory_protection_is_active():
     from autograders.sandbox import protections
 
     info = protections()
-    assert info["memory_cgroup"] == (memory.cgroup_kind() or False)
-    assert ("memory cgroup" if info["memory_cgroup"] else "the watch") in info["memory_protection"]
+    assert info.report()["memory_cgroup"] == (memory.cgroup_kind() or False)
+    assert ("memory cgroup" if info.memory_cgroup else "the watch") in info.memory_protection
 
 
 def test_grading_fails_closed_when_a_cgroup_is_asked_for_and_none_is_lent(tmp_path, monkeypatch):

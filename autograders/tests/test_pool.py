@@ -24,7 +24,7 @@ from autograders.tests import toy
 from autograders.tests.kernel_client import Kernel
 from course import operations
 
-if protections()["bwrap_usable"] is not True:
+if not protections().bwrap_usable:
     pytest.skip("the kernel pool needs the sandbox (see `python -m autograders.sandbox doctor`)",
                 allow_module_level=True)
 

@@ -41,7 +41,7 @@ IS_ROOT = os.geteuid() == 0
 
 def _bwrap_ok():
     info = protections()
-    return info["bwrap_usable"] is True, info["bwrap_usable"]
+    return info.bwrap_usable, info.report()["bwrap_usable"]
 
 
 BWRAP_OK, BWRAP_WHY = _bwrap_ok()
@@ -639,8 +639,9 @@ def test_without_bwrap_kernel_runs_and_warns(course_tree, tmp_path, monkeypatch)
     monkeypatch.setenv("COURSE_SANDBOX_BWRAP", "/nonexistent/bwrap")
     capabilities._PROBE_CACHE.clear()
     info = protections()
-    assert info["bwrap"] is False and info["network_isolation"] is False
-    assert "network_isolation" in info["missing"] and "filesystem_isolation" in info["missing"]
+    report = info.report()  # what doctor --json prints
+    assert report["bwrap"] is False and report["network_isolation"] is False
+    assert "network_isolation" in report["missing"] and "filesystem_isolation" in report["missing"]
     folder = course_tree["course"] / "autograded" / "dave" / "ps1"
     folder.mkdir(parents=True)
     log = tmp_path / "launcher.log"
