@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -66,6 +67,19 @@ HELPERS = """() => {
         }
       }
       return found;
+    },
+    progress(path) {  // execution counts of the code cells: the lowest (-1 for a cell not run) and the highest
+      const cells = this.panel(path).content.model.cells;
+      let lowest = Infinity, highest = 0, code = 0, last = -1;
+      for (let i = 0; i < cells.length; i++) {
+        const cell = cells.get(i);
+        if (cell.type !== 'code') continue;
+        const count = cell.executionCount == null ? -1 : cell.executionCount;
+        code++; last = i;
+        lowest = Math.min(lowest, count);
+        highest = Math.max(highest, count);
+      }
+      return {code, lowest, highest, last};
     },
     runAll() {
       this.running = true;
@@ -247,20 +261,20 @@ def open_assignments(page: Page) -> None:
     expect(page.locator("#released_assignments_list_loading")).to_be_hidden()
 
 
-def run_all(page: Page, path: str, expected: str, count: int = 1, timeout: float = 120_000) -> list[dict]:
-    """Run all cells; wait for ``count`` outputs that say ``expected`` (or are of that type, as "error"),
-    then for the run to end and the kernel to be idle."""
+def run_all(page: Page, path: str, timeout: float = 180_000) -> list[dict]:
+    """Run all cells as the Run menu's Run All does; wait until every code cell has run in this run
+    (a failing cell stops Run All unless it is tagged ``raises-exception``) and the kernel is idle."""
+    before = page.evaluate("(path) => window.courseTest.progress(path).highest", path)
     page.evaluate("() => window.courseTest.runAll()")
     try:
         page.wait_for_function(
-            "([path, expected, count]) => window.courseTest.outputs(path)"
-            ".filter(o => o.type === expected || o.text.includes(expected)).length >= count",
-            arg=[path, expected, count], timeout=timeout, polling=POLL_MS)
-        page.wait_for_function("(path) => !window.courseTest.running && window.courseTest.kernelIdle(path)",
-                               arg=path, timeout=timeout, polling=POLL_MS)
+            "([path, before]) => window.courseTest.progress(path).lowest > before"
+            " && window.courseTest.kernelIdle(path)",
+            arg=[path, before], timeout=timeout, polling=POLL_MS)
     except Exception:
+        progress = page.evaluate("(path) => window.courseTest.progress(path)", path)
         outputs = page.evaluate("(path) => window.courseTest.outputs(path)", path)
-        pytest.fail(f"no {count} × {expected!r} after Run All; outputs: {[o['text'][:200] for o in outputs]}")
+        pytest.fail(f"Run All did not run every cell ({progress}); outputs: {[o['text'][:200] for o in outputs]}")
     return page.evaluate("(path) => window.courseTest.outputs(path)", path)
 
 
@@ -308,11 +322,20 @@ def test_student_fetches_runs_validates_and_submits(course, student_page, chapte
         released_nb = nbformat.read(folder / path, as_version=4)
         checks = sum("Public checks passed" in cell.source for cell in released_nb.cells)
         assert checks, f"{path} has no public checks"
-        outputs = run_all(page, path, "error")
+        outputs = run_all(page, path)  # the fresh notebook, run to its last cell
         failed = [o for o in outputs if o["type"] == "error"]
         assert all("Public checks" in o["cell"] and o["text"].startswith(("NotImplementedError", "AssertionError"))
                    for o in failed), f"the stub should fail in the public checks only: {failed}"
         assert not any("Public checks passed" in o["text"] for o in outputs)
+        assert len({o["index"] for o in failed}) == checks and all(o["text"].startswith("NotImplementedError")
+                                                                   for o in failed), \
+            f"each of the {checks} public checks must report its unfinished exercise: {failed}"
+        last = page.evaluate("(path) => window.courseTest.progress(path).last", path)
+        assert last > max(o["index"] for o in failed), "the lesson's last code cell comes after every exercise"
+        show(page, path, last, "end")
+        expect(page.locator(".jp-NotebookPanel:visible .jp-Cell.jp-mod-active .jp-InputPrompt")).not_to_have_text(
+            re.compile(r"\[\s*[*]?\s*\]"))  # the last cell ran: its prompt shows a count, not [ ] or [*]
+        shots("ran-to-the-end")
         show(page, path, failed[0]["index"], "end")
         expect(page.locator(".jp-NotebookPanel:visible .jp-OutputArea-output", has_text=failed[0]["text"]).first) \
             .to_be_in_viewport()
@@ -324,7 +347,8 @@ def test_student_fetches_runs_validates_and_submits(course, student_page, chapte
         show(page, path, answered[0][1], "start")
         shots("answers")
 
-        outputs = run_all(page, path, "Public checks passed", count=checks)
+        outputs = run_all(page, path)
+        assert sum("Public checks passed" in o["text"] for o in outputs) == checks, "a public check did not pass"
         assert not [o["text"] for o in outputs if o["type"] == "error"], "the reference answers fail in the browser"
         show(page, path, next(o["index"] for o in outputs if "Public checks passed" in o["text"]), "end")
         expect(page.locator(".jp-NotebookPanel:visible .jp-OutputArea-output", has_text="Public checks passed").first) \

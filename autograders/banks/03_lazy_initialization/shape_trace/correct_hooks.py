@@ -1,24 +1,22 @@
-# Correct: forward hooks record each child's output; a pre-hook remembers which child is running
+# Correct: forward hooks on each distinct child record the outputs in order; the position gives the name (a shared child fires at each place)
 def shape_trace(net, example_input):
-    trace, current = [], {}
+    names = list(net._modules)
+    trace, received = [], {}
 
-    def make_hooks(name):
-        def before(module, args):
-            current["name"], current["shape"] = name, tuple(args[0].shape)
+    def before(module, args):
+        received["shape"] = tuple(args[0].shape)
 
-        def after(module, args, output):
-            trace.append((name, tuple(int(s) for s in output.shape)))
-        return before, after
+    def after(module, args, output):
+        trace.append((names[len(trace)], tuple(int(s) for s in output.shape)))
 
     handles = []
-    for name, child in net.named_children():
-        before, after = make_hooks(name)
+    for child in {id(child): child for child in net._modules.values()}.values():
         handles.append(child.register_forward_pre_hook(before))
         handles.append(child.register_forward_hook(after))
     try:
         net(example_input)
     except Exception as err:
-        raise ValueError(f"[{current.get('name')}] got input {list(current.get('shape', ()))} and failed") from err
+        raise ValueError(f"[{names[len(trace)]}] got input {list(received.get('shape', ()))} and failed") from err
     finally:
         for handle in handles:
             handle.remove()
