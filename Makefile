@@ -36,11 +36,13 @@ $(STAMP): requirements.txt
 	@# the course's own modules, compiled once (Python may be told not to cache them): a launcher
 	@# per kernel, a worker per job and the sandbox's zygote all import them
 	$(BIN)/python -m compileall -q autograders course
-	@# Debian's packages, as root and only those missing: bubblewrap (the grader's sandbox), chromium (the browser test)
+	@# Debian's packages, as root and only those missing: bubblewrap (the grader's sandbox), chromium (the browser test),
+	@# postgresql (the gradebook's server for `make hub` and tests/test_postgres.py)
 	@missing=""; command -v bwrap >/dev/null || missing="bubblewrap"; [ -x /usr/bin/chromium ] || missing="$${missing:+$$missing }chromium"; \
+	[ -x /usr/lib/postgresql/15/bin/pg_ctl ] || missing="$${missing:+$$missing }postgresql"; \
 	if [ -n "$$missing" ]; then \
 	  { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq $$missing >/dev/null; } \
-	  || echo "WARNING: missing Debian packages, install them (apt-get install $$missing): bubblewrap sandboxes the grader, chromium runs tests/test_browser.py"; \
+	  || echo "WARNING: missing Debian packages, install them (apt-get install $$missing): bubblewrap sandboxes the grader, chromium runs tests/test_browser.py, postgresql serves the hub's gradebook"; \
 	fi
 	touch $(STAMP)
 

@@ -27,11 +27,14 @@ from pathlib import Path
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from .deploy.postgres import wait_for_database
 from .intake import replace_with_release
 from .pipeline import Course, PipelineError, nbgrader_env, source_notebooks
 
 STAMPS = Path(".grading_cache") / "stamps"
 WORKER_DIED = "the grading process died"
+DATABASE_LOST = "OperationalError"  # SQLAlchemy's error for a database it cannot reach or use
+DATABASE_RETRIES, DATABASE_WAIT = 3, 120.0  # gradings of a submission, seconds to wait for the database before each
 
 
 @dataclass
@@ -89,13 +92,20 @@ def grade_submission(api, course: Course, chapter: str, student: str) -> dict:
     nbgrader's reason, so that
     every submission gets a score and a reason (the submission is kept beside it)."""
     def autograde() -> str | None:
-        """None once graded, else the last error nbgrader's log names."""
-        graded = api.autograde(chapter, student, force=True, create=True)
-        return None if graded.get("success") else last_error((graded.get("error") or "") + (graded.get("log") or ""))
+        """None once graded, else the last error nbgrader's log names. Where the gradebook's
+        database could not be reached (its server restarting), wait for it and grade again."""
+        for _ in range(DATABASE_RETRIES):
+            graded = api.autograde(chapter, student, force=True, create=True)
+            error = None if graded.get("success") else last_error((graded.get("error") or "") + (graded.get("log") or ""))
+            if not (error and DATABASE_LOST in error and wait_for_database(api.coursedir.db_url, DATABASE_WAIT)):
+                break
+        return error
 
     error = autograde()
     if error is not None:
         error = autograde()
+    if error is not None and DATABASE_LOST in error:  # not the submission's fault: left for the next run
+        return {"success": False, "replaced": False, "error": f"the gradebook's database is unreachable: {error}"}
     replaced = error is not None
     if replaced:
         # the error's name only: its message can quote the submission's outputs, which may
