@@ -4,7 +4,7 @@ a PostgreSQL gradebook and the formgrader as a hub service run by the grader's a
 Students log in through the hub's login page over HTTP, as a browser does; their servers' nbgrader
 Assignments panel (its HTTP API, which the panel calls) fetches and submits chapter 1, and a kernel in
 another student's server tries to reach what is not theirs. Ctrl-C (SIGINT) on `make hub`'s process
-stops everything it started.
+stops everything it started, and the hub started again finds the students' work where they left it.
 """
 from __future__ import annotations
 
@@ -49,6 +49,10 @@ class Hub:
         tag = secrets.token_hex(3)
         self.students = [f"ada{tag}", f"ben{tag}"]
         self.instructor, self.grader = f"prof{tag}", f"grader{tag}"
+        self.start()
+
+    def start(self) -> None:
+        """Start (or start again) `make hub`'s process, on a new port, with the same folder and accounts."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.output: list[str] = []
@@ -268,3 +272,24 @@ def test_ctrl_c_stops_everything_it_started(hub):
         requests.get(f"{hub.url}/hub/api", timeout=5)
     left = subprocess.run(["pgrep", "-f", str(hub.folder)], capture_output=True, text=True).stdout.split()
     assert not left, f"processes of the hub outlived it: {left}"
+
+
+def test_the_hub_started_again_keeps_the_students_work(hub):
+    ada = hub.students[0]
+    fetched = list(hub.home(ada).glob(f"{CHAPTER}/*.ipynb"))
+    submitted = list((hub.exchange / "inbound").glob(f"{ada}+{CHAPTER}+*"))
+    assert fetched and submitted, "the first run left no work to keep"
+    hub.start()
+    hub.wait_ready()
+    browser = Browser(hub, ada)
+    browser.log_in()
+    browser.open_lab()
+    listed = browser.server("GET", f"api/contents/{CHAPTER}").json()
+    assert [item["name"] for item in listed["content"] if item["name"].endswith(".ipynb")] == [fetched[0].name]
+    assert list((hub.exchange / "inbound").glob(f"{ada}+{CHAPTER}+*")) == submitted
+    statuses = {a["status"] for a in browser.assignments() if a["assignment_id"] == CHAPTER}
+    assert "submitted" in statuses, f"the Assignments panel lost ada's submission: {statuses}"
+    instructor = Browser(hub, hub.instructor)
+    instructor.log_in()
+    listed = instructor.session.get(f"{hub.url}/services/{COURSE_ID}/formgrader/api/assignments").json()
+    assert [a["name"] for a in listed] == [CHAPTER], "the gradebook lost the chapter"

@@ -134,8 +134,12 @@ class HubDeployment(Configurable):
         return folder
 
     def _prepare_course(self, users_bin: Path) -> None:
-        """The grader's course folder (made once, kept from one start to the next), its chapters
-        generated into the gradebook and released to the exchange, as the grader."""
+        """The grader's course folder, its chapters generated into the gradebook and released to
+        the exchange, as the grader: once, at the first start; later starts keep all of it as the
+        instructor left it."""
+        released = self.folder / "hub" / "released"
+        if released.is_file():
+            return
         chapters = self.chapters or assignments()
         if not (self.course_folder / "nbgrader_config.py").is_file():
             course = Course.create(self.course_folder, chapters)
@@ -156,6 +160,7 @@ class HubDeployment(Configurable):
                                         cwd=self.course_folder, capture_output=True, text=True)
                 if result.returncode != 0:
                     raise PipelineError(f"nbgrader {step} {chapter} as {self.grader} failed:\n{result.stderr[-3000:]}")
+        released.write_text("".join(f"{chapter}\n" for chapter in chapters))
 
     def run(self, settings_file: Path, on_ready=None) -> int:
         """Run JupyterHub until it ends or is interrupted; then stop it, and the database."""
