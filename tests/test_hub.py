@@ -3,11 +3,15 @@ a PostgreSQL gradebook and the formgrader as a hub service run by the grader's a
 
 Students log in through the hub's login page over HTTP, as a browser does; their servers' nbgrader
 Assignments panel (its HTTP API, which the panel calls) fetches and submits chapter 1, and a kernel in
-another student's server tries to reach what is not theirs. Ctrl-C (SIGINT) on `make hub`'s process
-stops everything it started, and the hub started again finds the students' work where they left it.
+another student's server tries to reach what is not theirs. The instructor collects, autogrades and
+releases feedback through the formgrader's HTTP API (what its buttons call), run by the grader's
+account with the course's sandbox and judge on the PostgreSQL gradebook, and a student fetches it.
+Ctrl-C (SIGINT) on `make hub`'s process stops everything it started, and the hub started again finds
+the students' work where they left it.
 """
 from __future__ import annotations
 
+import html
 import json
 import os
 import pwd
@@ -23,13 +27,14 @@ import time
 import uuid
 from pathlib import Path
 
+import nbformat
 import pytest
 import requests
 import websocket
 
 from course.deploy.accounts import remove_account
 from course.deploy.postgres import free_port
-from course.pipeline import REPO, assignments
+from course.pipeline import REPO, assignments, source_notebook
 
 CHAPTER = assignments()[0]
 COURSE_ID = "dl-computation"
@@ -94,13 +99,19 @@ class Hub:
         return self.folder / "exchange" / COURSE_ID
 
     def remove(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            self.process.wait(timeout=120)
-        for user in [*self.students, self.instructor, self.grader]:
-            subprocess.run(["pkill", "-KILL", "-u", user], capture_output=True)
-            remove_account(user)
-        shutil.rmtree(self.folder, ignore_errors=True)
+        try:
+            if self.process.poll() is None:
+                self.process.send_signal(signal.SIGINT)
+                self.process.wait(timeout=120)
+        finally:
+            for user in [*self.students, self.instructor, self.grader]:
+                deadline = time.monotonic() + 10
+                while (left := account_processes(user)) and time.monotonic() < deadline:
+                    for pid in left:
+                        os.kill(pid, signal.SIGKILL)  # only what a test account left running
+                    time.sleep(0.2)
+                remove_account(user)
+            shutil.rmtree(self.folder, ignore_errors=True)
 
 
 class Browser:
@@ -190,6 +201,11 @@ def hub():
         hub.remove()
 
 
+def account_processes(user: str) -> list[int]:
+    listed = subprocess.run(["ps", "-o", "pid=", "-u", user], capture_output=True, text=True).stdout
+    return [int(pid) for pid in listed.split()]
+
+
 def server_processes(user: str) -> list[str]:
     listed = subprocess.run(["ps", "-o", "args=", "-u", user], capture_output=True, text=True).stdout
     return [line for line in listed.splitlines() if "jupyterhub.singleuser" in line]
@@ -258,6 +274,75 @@ def test_the_formgrader_is_a_hub_service_for_the_instructor_only(hub):
     student = Browser(hub, hub.students[1])
     student.log_in()
     assert student.session.get(f"{service}/formgrader/api/assignments").status_code in (403, 404)
+
+
+def hidden_test_lines(chapter: str) -> list[str]:
+    """The lines of the chapter's hidden tests, as written in its source notebook, that appear
+    nowhere else in it (a line such as ``super().__init__()`` is in the answers too)."""
+    hidden, elsewhere = [], set()
+    for cell in nbformat.read(source_notebook(chapter), as_version=4).cells:
+        inside = False
+        for line in cell.source.splitlines():
+            inside = (inside or "BEGIN HIDDEN TESTS" in line) and "END HIDDEN TESTS" not in line
+            (hidden.append if inside else elsewhere.add)(line.strip())
+    return [line for line in hidden if len(line) > 12 and line not in elsewhere]
+
+
+def test_the_instructor_grades_in_the_formgrader_and_the_student_fetches_feedback(hub):
+    """ben hands in the reference answers, ada her untouched copy twice; the instructor collects
+    and autogrades in the formgrader (the grader's account, the course's sandbox and judge, the
+    PostgreSQL gradebook) and releases feedback, which ben fetches in his Assignments panel."""
+    ada, ben = hub.students
+    ben_browser = Browser(hub, ben)
+    ben_browser.log_in()
+    ben_browser.open_lab()
+    ben_browser.assignments("fetch")
+    name = source_notebook(CHAPTER).name
+    reference = nbformat.reads(nbformat.writes(nbformat.read(source_notebook(CHAPTER), as_version=4)), as_version=4)
+    saved = ben_browser.server("PUT", f"api/contents/{CHAPTER}/{name}", json={"type": "notebook", "content": reference})
+    assert saved.status_code in (200, 201), saved.text
+    ben_browser.assignments("submit")
+    ada_browser = Browser(hub, ada)
+    ada_browser.log_in()
+    ada_browser.open_lab()
+    time.sleep(1)  # nbgrader's submissions are told apart by their timestamps
+    ada_browser.assignments("submit")  # the second time
+    assert len(list((hub.exchange / "inbound").glob(f"{ada}+{CHAPTER}+*"))) == 2
+
+    instructor = Browser(hub, hub.instructor)
+    instructor.log_in()
+    service = f"/services/{COURSE_ID}/formgrader"
+    instructor.session.get(f"{hub.url}{service}")
+
+    def formgrader(path: str) -> dict:
+        response = instructor.session.post(f"{hub.url}{service}/api/{path}", headers=instructor._xsrf(f"/services/{COURSE_ID}/"))
+        response.raise_for_status()
+        answer = response.json()
+        assert answer.get("success", True), f"{path}: {answer}"
+        return answer
+
+    formgrader(f"assignment/{CHAPTER}/collect")
+    course = hub.folder / "home" / hub.grader / COURSE_ID
+    latest = max((hub.exchange / "inbound").glob(f"{ada}+{CHAPTER}+*"), key=lambda p: p.name)
+    assert (course / "submitted" / ada / CHAPTER / "timestamp.txt").read_text() == \
+        (latest / "timestamp.txt").read_text(), "collect did not take ada's latest submission"
+    for student in (ada, ben):
+        formgrader(f"submission/{CHAPTER}/{student}/autograde")
+    scores = {row["student"]: row for row in
+              instructor.session.get(f"{hub.url}{service}/api/submissions/{CHAPTER}").json()}
+    assert scores[ben]["code_score"] == scores[ben]["max_code_score"] > 0, scores[ben]
+    assert scores[ada]["code_score"] == 0, scores[ada]
+    assert (course / "autograded" / ben / CHAPTER / name).stat().st_uid == pwd.getpwnam(hub.grader).pw_uid
+
+    formgrader(f"assignment/{CHAPTER}/generate_feedback")
+    formgrader(f"assignment/{CHAPTER}/release_feedback")
+    ben_browser.assignments("fetch_feedback")
+    feedback = list(hub.home(ben).glob(f"{CHAPTER}/feedback/*/{Path(name).stem}.html"))
+    assert len(feedback) == 1 and feedback[0].stat().st_uid == pwd.getpwnam(ben).pw_uid
+    shown = feedback[0].read_text()
+    assert f"{scores[ben]['max_code_score']:g}" in shown
+    leaked = [line for line in hidden_test_lines(CHAPTER) if line in shown or html.escape(line) in shown]
+    assert not leaked and "HIDDEN TESTS" not in shown, f"the feedback shows hidden tests: {leaked[:3]}"
 
 
 def test_ctrl_c_stops_everything_it_started(hub):

@@ -20,6 +20,8 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 from traitlets import Int, List, Unicode
@@ -162,6 +164,17 @@ class HubDeployment(Configurable):
                     raise PipelineError(f"nbgrader {step} {chapter} as {self.grader} failed:\n{result.stderr[-3000:]}")
         released.write_text("".join(f"{chapter}\n" for chapter in chapters))
 
+    def _wait_until_up(self, hub: subprocess.Popen, timeout: float = 300) -> bool:
+        """Whether the hub answers on its URL (within ``timeout`` seconds, before it ends)."""
+        deadline = time.monotonic() + timeout
+        while hub.poll() is None and time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{self.url}hub/api", timeout=5):
+                    return True
+            except OSError:
+                time.sleep(0.5)
+        return False
+
     def run(self, settings_file: Path, on_ready=None) -> int:
         """Run JupyterHub until it ends or is interrupted; then stop it, and the database."""
         log = self.folder / "hub" / "jupyterhub.log"
@@ -172,6 +185,9 @@ class HubDeployment(Configurable):
                 hub = subprocess.Popen([sys.executable, "-m", "jupyterhub", "-f", str(CONFIG)],
                                        cwd=settings_file.parent, env=env, stdout=output, stderr=subprocess.STDOUT,
                                        start_new_session=True)
+            if not self._wait_until_up(hub):
+                print(f"error: the hub did not come up; its log: {log}", file=sys.stderr)
+                return hub.poll() or 1
             if on_ready:
                 on_ready(log)
             return hub.wait()
@@ -200,7 +216,13 @@ def main(argv=None) -> int:
     options = {name: value for name, value in (("students", args.students), ("instructor", args.instructor),
                                                 ("chapters", args.chapters), ("grader", args.grader))
                if value is not None}
-    # Ctrl-C reaches this process only: JupyterHub runs in a session of its own and is stopped in order
+    # Ctrl-C reaches this process only: JupyterHub runs in a session of its own and is stopped in order.
+    # Ctrl-C and SIGTERM both stop it, even where the shell started this process with SIGINT ignored.
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, interrupt)
     try:
         deployment = HubDeployment(Path(args.folder), port=args.port, **options)
     except PipelineError as error:
