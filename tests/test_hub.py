@@ -31,13 +31,16 @@ import nbformat
 import pytest
 import requests
 import websocket
+from playwright.sync_api import expect, sync_playwright
 
 from course.deploy.accounts import remove_account
 from course.deploy.postgres import free_port
 from course.pipeline import REPO, assignments, source_notebook
+from test_browser import CHROMIUM, CHROMIUM_ARGS, open_assignments
 
 CHAPTER = assignments()[0]
 COURSE_ID = "dl-computation"
+ARTIFACTS = REPO / "artifacts" / "hub"
 STARTUP_TIMEOUT = 300  # seconds: accounts, PostgreSQL, the chapter generated and released, the hub
 
 if os.geteuid() != 0 and not os.environ.get("CI"):
@@ -217,6 +220,55 @@ def test_a_wrong_password_or_an_unknown_student_is_refused(hub):
         page = browser.log_in(password)
         assert page.url.startswith(f"{hub.url}/hub/login") and "Invalid username or password" in page.text
         assert browser.session.get(f"{hub.url}/user/{user}/lab").url.startswith(f"{hub.url}/hub/login")
+
+
+def log_in_page(browser, hub: Hub, user: str):
+    """A new browser session of ``user``, logged in through the hub's login page (which goes on
+    to start the user's server and open it)."""
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.set_default_timeout(120_000)
+    page.goto(f"{hub.url}/hub/login")
+    page.fill("#username_input", user)
+    page.fill("#password_input", hub.password)
+    page.click("#login_submit")
+    return page
+
+
+def test_a_student_and_the_instructor_log_in_through_the_hubs_page_in_a_browser(hub):
+    """Chromium (Debian's, as tests/test_browser.py drives it) on the hub's login page: the
+    student's JupyterLab with the Assignments panel listing the released chapter and no instructor
+    menu; the instructor's formgrader listing it."""
+    ada = hub.students[0]
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = None
+        try:
+            page = log_in_page(browser, hub, ada)
+            expect(page.locator("#jp-MainMenu")).to_be_visible(timeout=240_000)
+            page.locator("#jp-MainMenu").get_by_text("Nbgrader", exact=True).click()
+            menu = page.locator(".lm-Menu")
+            expect(menu.get_by_text("Assignment List", exact=True)).to_be_visible()
+            assert menu.get_by_text("Formgrader", exact=True).count() == 0, "the student has the instructor's menu"
+            page.keyboard.press("Escape")
+            open_assignments(page)
+            expect(page.locator("#released_assignments_list > .list_item", has_text=CHAPTER)).to_be_visible()
+            page.screenshot(path=ARTIFACTS / "student-assignments.png")
+
+            page = log_in_page(browser, hub, hub.instructor)
+            expect(page.locator("#jp-MainMenu")).to_be_visible(timeout=240_000)
+            page.goto(f"{hub.url}/services/{COURSE_ID}/formgrader")
+            row = page.locator("tr", has_text=CHAPTER)
+            expect(row).to_be_visible(timeout=240_000)
+            expect(row.get_by_text("released")).to_be_visible()
+            page.screenshot(path=ARTIFACTS / "instructor-formgrader.png")
+        except Exception:
+            if page is not None:  # the screen as it was, and where
+                page.screenshot(path=ARTIFACTS / "failed.png")
+                print(f"failed at {page.url}")
+            raise
+        finally:
+            browser.close()
 
 
 def test_a_student_works_in_a_server_of_their_own_account_and_reaches_nobody_elses(hub):
