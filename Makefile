@@ -11,7 +11,7 @@ COURSE      := $(BIN)/python -m course
 STUDENT     ?=
 
 .PHONY: help setup demo test bench generate release collect zip-collect autograde feedback export \
-        lab formgrader execute bank doctor
+        lab formgrader execute bank doctor hub
 
 help:
 	@echo "make demo        the whole grading cycle on a synthetic class (start here)"
@@ -19,12 +19,16 @@ help:
 	@echo "make generate    source/ -> release/ for every chapter"
 	@echo "make release | collect | zip-collect | autograde | feedback | export"
 	@echo "make lab STUDENT=alice   JupyterLab as a student;  make formgrader   as the instructor"
+	@echo "make hub         the course on a local JupyterHub (root): accounts, PostgreSQL, formgrader service"
 
 setup: $(STAMP)
 
-$(STAMP): requirements.txt
+$(STAMP): requirements.txt course/deploy/proxy/package-lock.json
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	@# the hub's proxy, configurable-http-proxy, at the lock's versions (Node and npm: Debian's nodejs, npm)
+	mkdir -p $(VENV)/node && cp course/deploy/proxy/package.json course/deploy/proxy/package-lock.json $(VENV)/node/
+	npm ci --prefix $(VENV)/node --no-audit --no-fund --silent
 	@# jupyter-events pulls in rfc3987-syntax, which compiles a grammar on import: 1.1 s in every
 	@# process that imports nbformat (each grading worker, each nbgrader command), used only to
 	@# check JSON-schema's "iri" format, which nothing here asks for
@@ -36,11 +40,13 @@ $(STAMP): requirements.txt
 	@# the course's own modules, compiled once (Python may be told not to cache them): a launcher
 	@# per kernel, a worker per job and the sandbox's zygote all import them
 	$(BIN)/python -m compileall -q autograders course
-	@# Debian's packages, as root and only those missing: bubblewrap (the grader's sandbox), chromium (the browser test)
+	@# Debian's packages, as root and only those missing: bubblewrap (the grader's sandbox), chromium (the browser test),
+	@# postgresql (the gradebook's server for `make hub` and tests/test_postgres.py)
 	@missing=""; command -v bwrap >/dev/null || missing="bubblewrap"; [ -x /usr/bin/chromium ] || missing="$${missing:+$$missing }chromium"; \
+	[ -x /usr/lib/postgresql/15/bin/pg_ctl ] || missing="$${missing:+$$missing }postgresql"; \
 	if [ -n "$$missing" ]; then \
 	  { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq $$missing >/dev/null; } \
-	  || echo "WARNING: missing Debian packages, install them (apt-get install $$missing): bubblewrap sandboxes the grader, chromium runs tests/test_browser.py"; \
+	  || echo "WARNING: missing Debian packages, install them (apt-get install $$missing): bubblewrap sandboxes the grader, chromium runs tests/test_browser.py, postgresql serves the hub's gradebook"; \
 	fi
 	touch $(STAMP)
 
@@ -92,3 +98,8 @@ execute: $(STAMP)
 # Grade an assignment's bank of known answers: make bank ASSIGNMENT=01_layers_and_blocks
 bank: $(STAMP)
 	$(COURSE) bank $(ASSIGNMENT)
+
+# The course on a local JupyterHub, as root: student accounts, the instructor, the grader's formgrader
+# service, a PostgreSQL gradebook; prints the URL and the accounts, Ctrl-C stops it all (docs/deployment.md).
+hub: $(STAMP)
+	$(BIN)/python -m course.deploy.hub $(if $(PORT),--port $(PORT))

@@ -36,8 +36,9 @@ COMMENTED_KINDS = ("SolutionCell", "TaskCell")
 def shared_engine(db_url: str) -> Engine:
     """This process's engine for the gradebook at ``db_url``. SQLAlchemy keeps each statement's
     compiled form in its engine, and nbgrader's ``Gradebook`` makes a new engine each time it
-    opens: every query was compiled anew for every notebook and step."""
-    return create_engine(db_url, echo=False, future=True)
+    opens: every query was compiled anew for every notebook and step. A database server's
+    connections are checked before each use: after its restart, the pool's are dead."""
+    return create_engine(db_url, echo=False, future=True, pool_pre_ping=not db_url.startswith("sqlite"))
 
 
 class SharedGradebook(Gradebook):

@@ -92,6 +92,10 @@ class Course:
 
         return PyFileConfigLoader("nbgrader_config.py", path=str(self.root)).load_config()
 
+    def db_url(self) -> str:
+        """The gradebook's database: the config's ``CourseDirectory.db_url`` (SQLite in the course by default)."""
+        return self.config().CourseDirectory.get("db_url", f"sqlite:///{self.root / 'gradebook.db'}")
+
     def notebook_name(self, assignment: str) -> str:
         return source_notebook(assignment, self.root).stem
 
@@ -111,7 +115,7 @@ class Course:
         from nbgrader.api import Gradebook
 
         result: dict[str, dict] = {}
-        with Gradebook(f"sqlite:///{self.root / 'gradebook.db'}") as gb:
+        with Gradebook(self.db_url()) as gb:
             for submission in gb.assignment_submissions(assignment):
                 cells = {}
                 for notebook in submission.notebooks:

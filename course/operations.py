@@ -180,7 +180,8 @@ def feedback(course: Course, assignment: str | None = None) -> list[Path]:
 
 
 def export(course: Course, path: str = "grades.csv") -> Path:
-    if not (course.root / "gradebook.db").is_file():
+    url = course.db_url()
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
         raise PipelineError("there is no gradebook yet: run `make autograde` first")
     course.nbgrader("export", "--to", path)
     return course.root / path

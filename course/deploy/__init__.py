@@ -1,0 +1,1 @@
+"""The course on a shared machine: JupyterHub, real student accounts and a PostgreSQL gradebook."""
