@@ -18,8 +18,7 @@ from autograders.reference import course_secret
 from . import operations
 from .classroom import RECIPES, load_assignment
 from .intake import intake
-from .course_dir import REPO, Course
-from .course_dir import assignments as course_assignments
+from .course_dir import REPO, Course, assignments as course_assignments
 
 STUDENTS_PER_RECIPE = 2
 

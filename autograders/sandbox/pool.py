@@ -174,15 +174,15 @@ class PoolProvisioner(LocalProvisioner):
 
     async def launch_kernel(self, cmd: list[str], **kwargs):
         env = kwargs.get("env") or dict(os.environ)
-        env = SandboxSettings(environ=env, parent=self).launcher_environment(env)
         cwd = str(kwargs.get("cwd") or os.getcwd())
         if self.pool is not None:
             connection_file, extra = parse_args(cmd[2:])
+            # a forked kernel has the pool's sandbox: of the environment it takes only its seed
             kernel = PoolKernel.start(self.pool.folder, connection_file, extra, cwd, env, os.getpid())
             if kernel is not None:  # what LocalProvisioner.launch_kernel sets (autograders/upstream.py)
                 self.process, self.pid, self.pgid, self.cwd = kernel, None, None, cwd
                 return self.connection_info
             env = {name: value for name, value in env.items() if name != POOL_ENV}  # not that pool again
         # the launcher gives it a sandbox of its own, or refuses it, saying why
-        kwargs["env"] = env
+        kwargs["env"] = SandboxSettings(environ=env, parent=self).launcher_environment(env)
         return await super().launch_kernel(cmd, **kwargs)
