@@ -3,6 +3,8 @@ grading it must leave none behind, in the course or in the graded submissions' f
 the kernel works in a private copy of its folder or in the folder itself."""
 from __future__ import annotations
 
+import os
+import shutil
 from pathlib import Path
 
 import nbformat
@@ -23,7 +25,13 @@ def save_checkpoint(path, model, optimizer, epoch):
 
 
 def _files(folder: Path) -> set[str]:
-    return {str(p.relative_to(folder)) for p in folder.rglob("*")}
+    """Every file and folder below ``folder``, relative to it; the repository's environment, its
+    history and Python's byte-code caches left out (grading writes none of them, pytest may)."""
+    found = set()
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = [d for d in dirs if d not in (".git", ".venv", "__pycache__")]
+        found.update(os.path.relpath(os.path.join(root, name), folder) for name in dirs + files)
+    return found
 
 
 @pytest.mark.parametrize("mode", ["copy", "bind"])
@@ -31,6 +39,13 @@ def test_grading_leaves_no_file_the_probes_wrote(mode, monkeypatch):
     monkeypatch.setenv("COURSE_SANDBOX_WORKDIR", mode)
     repo_before = _files(REPO)
     course = Course.scratch([CHAPTER])
+    try:
+        _grade_and_check(course, mode, repo_before)
+    finally:
+        shutil.rmtree(course.root, ignore_errors=True)
+
+
+def _grade_and_check(course: Course, mode: str, repo_before: set[str]) -> None:
     course.nbgrader("generate_assignment", CHAPTER, "--force")
     source = nbformat.read(source_notebook(CHAPTER), as_version=4)
     payload_runs = (BANKS / CHAPTER / "load_checkpoint" / "weights_only_false.py").read_text()
@@ -58,6 +73,7 @@ def test_grading_leaves_no_file_the_probes_wrote(mode, monkeypatch):
             assert left == {"litter.txt"}, left
         else:
             assert not left, f"{student} ({mode}): grading left {sorted(left)} in the graded folder"
-    assert {p.name for p in course.root.iterdir()} - course_before <= {"autograded", "gradebook.db", ".grading_cache", ".grading_secret"}, \
+    grading_own = {"autograded", "gradebook.db", ".grading_cache", ".grading_secret"}
+    assert {p.name for p in course.root.iterdir()} - course_before <= grading_own, \
         "grading wrote something unexpected into the course folder"
     assert _files(REPO) == repo_before, "grading wrote into the repository"
