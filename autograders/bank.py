@@ -26,6 +26,12 @@ from nbgrader import utils
 
 from .hidden import is_test_cell
 from .judge import judge_cell
+from .sandbox import settings
+
+try:
+    import resource
+except ImportError:  # not a Unix: no address-space limit to set
+    resource = None
 
 BANKS = Path(__file__).resolve().parent / "banks"
 
@@ -133,6 +139,32 @@ def run_cell_in_process(source: str, namespace: dict, filename: str = "<cell>") 
     return None
 
 
+@contextlib.contextmanager
+def address_space_capped(headroom: int):
+    """This process's address space capped at what it maps now plus ``headroom`` bytes, as a
+    grading kernel's is capped (``RLIMIT_AS``, ``COURSE_SANDBOX_MEMORY_MB``), then as it was: a
+    known-wrong answer that allocates far too much (a model of ten billion parameters built for
+    real) then fails at once with an allocation error, as it does in the sandbox, instead of
+    filling the machine's memory. Without ``/proc`` or ``RLIMIT_AS``, nothing is capped."""
+    try:
+        with open("/proc/self/statm") as f:
+            mapped = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        mapped = None
+    if resource is None or mapped is None:
+        yield
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    cap = mapped + headroom
+    if hard != resource.RLIM_INFINITY:
+        cap = min(cap, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
 def _run_cell(source: str, namespace: dict) -> str | None:
     """``run_cell_in_process``, then every figure closed: the sweep runs thousands of cells."""
     try:
@@ -168,7 +200,8 @@ def sweep_seeds(source_notebook: Path, entries: list[BankEntry], seeds: list[int
 
     Runs the source notebook, then each entry's answer and its exercise's test cells (in a copy
     of the notebook's namespace, once per seed), in this process: they are the course's own
-    code, never a student's (``in_process_probes`` gives them each seed).
+    code, never a student's (``in_process_probes`` gives them each seed), under a grading
+    kernel's memory limit per process (``address_space_capped``).
     """
     source = nbformat.read(source_notebook, as_version=4)
     exercises = list(answer_cells(source))
@@ -184,8 +217,9 @@ def sweep_seeds(source_notebook: Path, entries: list[BankEntry], seeds: list[int
     answers = {entry: entry.path.read_text() for entry in entries}
     found: dict[str, list[str]] = {"reference": [], **{entry.student_id: [] for entry in entries}}
     verdicts: dict[tuple[str, str], dict[bool, list[int]]] = {}
+    headroom = settings.read().memory_mb * 1024 * 1024
     for seed in seeds:
-        with in_process_probes(seed=seed):
+        with in_process_probes(seed=seed), address_space_capped(headroom):
             references = {}
             for grade_id, probe in reference_probes.items():
                 references[grade_id] = course_probe.observe(probe) if probe else None

@@ -6,8 +6,8 @@ import os
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from autograders.bank import (answer_cells, bank_entries, exercise_of, in_process_probes, problems,
-                              run_cell_in_process, with_answers)
+from autograders.bank import (address_space_capped, answer_cells, bank_entries, exercise_of, in_process_probes,
+                              problems, run_cell_in_process, with_answers)
 
 EXERCISES = ["double", "double_twice"]
 
@@ -75,3 +75,20 @@ def test_in_process_probes_are_told_the_seed_and_mode_and_the_environment_is_res
     with pytest.raises(RuntimeError), in_process_probes(mode="grade"):
         raise RuntimeError
     assert "COURSE_PROBE_MODE" not in os.environ and os.environ["COURSE_PROBE_SEED"] == "1"
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="the cap reads /proc (Linux)")
+def test_an_answer_that_allocates_far_too_much_fails_at_once_in_the_sweep_and_the_limit_is_restored():
+    """What a grading kernel's address-space limit does to a known-wrong answer that builds a
+    model of ten billion parameters for real (chapter 6), the sweep's in-process run does too."""
+    import resource
+
+    import torch
+
+    before = resource.getrlimit(resource.RLIMIT_AS)
+    with address_space_capped(256 * 1024 * 1024):
+        with pytest.raises(RuntimeError, match="can't allocate memory"):
+            torch.empty(2**28)  # 1 GiB, which any machine would map uncapped (torch.empty touches no page)
+        assert torch.ones(1000).sum().item() == 1000  # what fits still runs
+    assert resource.getrlimit(resource.RLIMIT_AS) == before
+    assert torch.empty(2**28).numel() == 2**28  # uncapped again, it is mapped

@@ -1,0 +1,11 @@
+# Moves tensors only: a module is returned as it is, still on its old device.
+def move_to(obj, device):
+    if isinstance(obj, torch.Tensor):
+        return obj.to(device)
+    if isinstance(obj, tuple) and hasattr(obj, "_fields"):
+        return type(obj)(*(move_to(value, device) for value in obj))
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(move_to(value, device) for value in obj)
+    if isinstance(obj, dict):
+        return {key: move_to(value, device) for key, value in obj.items()}
+    return obj
