@@ -124,14 +124,16 @@ def verdict(cell: dict) -> str:
 def limits_hit(cells: list[dict], several: bool, notebook: str) -> list[Limit]:
     found = []
     for index, cell in enumerate(cells):
-        name = _grade_id(cell) or f"cell {index + 1}"
-        name = _cell_id(notebook, name, several)
-        for output in cell.get("outputs", []):
-            ename = output.get("ename")
-            if output.get("output_type") == "error" and ename in GRADER_ERRORS:
-                found.append(Limit(LIMIT_KINDS.get(ename, "kernel"), name, f"{ename}: {GRADER_ERRORS[ename]}"))
-            elif output.get("output_type") == "stream" and OUTPUT_DROPPED in _text(output.get("text")):
-                found.append(Limit("output", name, "an output flood: the grader dropped the rest of it"))
+        for output in cell.get("outputs", ()):
+            kind = output.get("output_type")
+            if kind == "error" and output.get("ename") in GRADER_ERRORS:
+                ename = output["ename"]
+                limit = (LIMIT_KINDS.get(ename, "kernel"), f"{ename}: {GRADER_ERRORS[ename]}")
+            elif kind == "stream" and OUTPUT_DROPPED in _text(output.get("text")):
+                limit = ("output", "an output flood: the grader dropped the rest of it")
+            else:
+                continue
+            found.append(Limit(limit[0], _cell_id(notebook, _grade_id(cell) or f"cell {index + 1}", several), limit[1]))
     return found
 
 

@@ -13,7 +13,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from . import figures
 from .gather import Chapter, ClassData, Submission
-from .similarity import ChapterSimilarity, document, similar_pairs
+from .similarity import ChapterSimilarity, similar_pairs
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 SLOWEST = 10  # submissions named per chapter in the grading health section
@@ -40,7 +40,8 @@ class ExerciseView:
     full: int
     partial: int
     none: int
-    mistakes: list[Mistake]
+    mistakes: list[Mistake]   # of the students who answered it
+    unanswered: list[Student]  # the released stub left as it was, or an empty copy graded
 
 
 @dataclass
@@ -84,24 +85,33 @@ def _late(seconds: float) -> str:
 
 def exercise_views(chapter: Chapter, student) -> list[ExerciseView]:
     """Per exercise: how many students got full, partial and no points, and each failing
-    verdict with the students it affects, most affected first."""
+    verdict with the students it affects, most affected first. A student who left the stub as
+    released is counted apart: their verdicts say the exercise was not done, not what was missed."""
     views = []
     for exercise in chapter.exercises:
         counts = {"full": 0, "partial": 0, "none": 0}
         failing: dict[str, dict] = defaultdict(lambda: {"tests": set(), "students": []})
+        unanswered = []
+        stub = chapter.stubs.get(exercise)
         for submission in chapter.submissions.values():
             got, top = submission.exercise_points(exercise)
             if top:
                 counts["full" if got >= top else "partial" if got > 0 else "none"] += 1
+            answer = submission.answers.get(exercise)
+            if got < top and (submission.empty_copy or (stub is not None and answer is not None
+                                                        and answer.strip() == stub.strip())):
+                unanswered.append(student(submission))
+                continue
+            messages = set()
             for test in submission.tests:
                 if test.exercise == exercise and not test.passed:
-                    entry = failing[test.message]
-                    entry["tests"].add(test.grade_id)
-                    if not entry["students"] or entry["students"][-1].name != submission.student:
-                        entry["students"].append(student(submission))
+                    failing[test.message]["tests"].add(test.grade_id)
+                    messages.add(test.message)
+            for message in sorted(messages):
+                failing[message]["students"].append(student(submission))
         mistakes = [Mistake(message, sorted(entry["tests"]), entry["students"]) for message, entry in failing.items()]
         mistakes.sort(key=lambda m: (-len(m.students), m.message))
-        views.append(ExerciseView(exercise, counts["full"], counts["partial"], counts["none"], mistakes))
+        views.append(ExerciseView(exercise, counts["full"], counts["partial"], counts["none"], mistakes, unanswered))
     return views
 
 
@@ -130,7 +140,7 @@ def chapter_view(chapter: Chapter, folder: Path, figure_folder: Path) -> Chapter
     histogram = figures.score_histogram(chapter, figure_folder)
     shares = figures.exercise_shares(chapter, [(e.name, e.full, e.partial, e.none) for e in exercises], figure_folder)
     timed = [s for s in subs if s.seconds is not None]
-    documents = {s.student: document(s.answers, chapter.exercises) for s in subs if s.empty_copy is None}
+    answers = {s.student: s.answers for s in subs if s.empty_copy is None}
     return ChapterView(
         name=chapter.name, submitted=len(subs), max_score=chapter.max_score,
         histogram=os.path.relpath(histogram, folder), shares=os.path.relpath(shares, folder),
@@ -139,7 +149,7 @@ def chapter_view(chapter: Chapter, folder: Path, figure_folder: Path) -> Chapter
         repaired=[(student(s), s.repairs) for s in subs if s.repairs],
         empty=[(student(s), s.empty_copy) for s in subs if s.empty_copy],
         free=free_views(chapter, student),
-        similarity=similar_pairs(documents, document(chapter.stubs, chapter.exercises)),
+        similarity=similar_pairs(answers, chapter.stubs, chapter.exercises),
         seconds=sum(s.seconds for s in timed), timed=len(timed), timed_by={s.timed_by for s in timed},
         slowest=[(student(s), s.seconds) for s in sorted(timed, key=lambda s: -s.seconds)[:SLOWEST]],
         limits=[(student(s), limit.kind, limit.cell, limit.reason) for s in subs for limit in s.limits],

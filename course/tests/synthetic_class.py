@@ -13,6 +13,7 @@ from unittest import mock
 
 import nbformat
 from nbgrader import utils
+from sqlalchemy import text
 
 from autograders.bank import answer_cells, bank_entries, exercise_of, with_answers
 from autograders.execute import error_output
@@ -64,6 +65,7 @@ def make_class(root: Path, students: int, seed: int = 0) -> Course:
     scores = []
     # a new gradebook is made by alembic, a command of the venv
     with mock.patch.dict(os.environ, nbgrader_env()), Gradebook(course.db_url()) as gb:
+        gb.db.execute(text("PRAGMA synchronous = OFF"))  # a scratch gradebook: each commit need not reach the disk
         for name in names:
             gb.add_student(name)
         for chapter in chapters:
