@@ -11,9 +11,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..course_dir import Course
-from .export import write_per_test_csv
-from .gather import gather
-from .page import render
 
 REPORT_FOLDER = "report"
 PER_TEST_CSV = "test_grades.csv"
@@ -21,6 +18,12 @@ PER_TEST_CSV = "test_grades.csv"
 
 def build_report(course: Course, folder: Path | None = None) -> Path:
     """Write the report of ``course`` (into ``folder``, by default the course's ``report/``); its page."""
+    # imported here: grading imports ``records`` from this package, and needs none of matplotlib,
+    # jinja2 or copydetect
+    from .export import write_per_test_csv
+    from .gather import gather
+    from .page import render
+
     folder = Path(folder) if folder else course.root / REPORT_FOLDER
     folder.mkdir(parents=True, exist_ok=True)
     data = gather(course)

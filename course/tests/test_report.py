@@ -75,25 +75,32 @@ def test_a_gradebook_with_no_submissions_says_so(tmp_path):
 
 
 class NameLists(HTMLParser):
-    """The longest list of names the page shows without folding it into <details>."""
+    """The longest list of names the page shows unfolded: outside any closed <details>."""
 
     def __init__(self):
         super().__init__()
-        self.details, self.in_names, self.count, self.longest_open = 0, 0, 0, 0
+        self.details, self.spans, self.names_at, self.count, self.longest_open = [], 0, None, 0, 0
 
     def handle_starttag(self, tag, attrs):
         if tag == "details":
-            self.details += 1
-        if tag == "span" and ("class", "names") in attrs:
-            self.in_names, self.count = 1, 0
-        elif self.in_names and tag in ("a", "span"):
+            self.details.append(any(name == "open" for name, _ in attrs))
+        elif tag == "span":
+            self.spans += 1
+            if self.names_at is None and ("class", "names") in attrs:
+                self.names_at, self.count, self.folded = self.spans, 0, not all(self.details)
+                return
+        if self.names_at is not None and tag in ("a", "span"):
             self.count += 1
 
     def handle_endtag(self, tag):
         if tag == "details":
-            self.details -= 1
-        if tag == "span" and self.in_names and self.details == 0:
-            self.longest_open = max(self.longest_open, self.count)
+            self.details.pop()
+        elif tag == "span":
+            if self.spans == self.names_at:
+                if not self.folded:
+                    self.longest_open = max(self.longest_open, self.count)
+                self.names_at = None
+            self.spans -= 1
 
 
 @pytest.fixture(scope="module")
