@@ -242,6 +242,9 @@ def _chapter(gb, root: Path, assignment, students: list[str]) -> Chapter:
                               if not note.endswith(EMPTY_NOTE)]
         if deleted:
             submission.repairs.append(f"test cells deleted from the submission, scored 0: {', '.join(deleted)}")
+    # a test of no exercise the release names (a plain nbgrader assignment, no release folder) is its own
+    owners = sorted({t.exercise for s in chapter.submissions.values() for t in s.tests} - set(chapter.exercises))
+    chapter.exercises += owners
     chapter.missing = [s for s in students if s not in chapter.submissions]
     return chapter
 
