@@ -11,13 +11,14 @@ COURSE      := $(BIN)/python -m course
 STUDENT     ?=
 
 .PHONY: help setup demo test bench generate release collect zip-collect autograde feedback export \
-        lab formgrader execute bank doctor hub
+        lab formgrader execute bank doctor hub report
 
 help:
 	@echo "make demo        the whole grading cycle on a synthetic class (start here)"
 	@echo "make test        every check CI runs"
 	@echo "make generate    source/ -> release/ for every chapter"
 	@echo "make release | collect | zip-collect | autograde | feedback | export"
+	@echo "make report      the instructor's report after grading: report/index.html"
 	@echo "make lab STUDENT=alice   JupyterLab as a student;  make formgrader   as the instructor"
 	@echo "make hub         the course on a local JupyterHub (root): accounts, PostgreSQL, formgrader service"
 
@@ -84,6 +85,10 @@ feedback: $(STAMP)
 
 export: $(STAMP)
 	$(COURSE) export
+
+# The instructor's report after grading: report/index.html (open it in a browser), test_grades.csv
+report: $(STAMP)
+	$(COURSE) report
 
 lab: $(STAMP)
 	$(COURSE) lab $(if $(STUDENT),--student $(STUDENT))

@@ -43,6 +43,10 @@ GRADER_ERRORS = {
 }
 
 
+# What a cell's outputs end with where the grader dropped the rest of an output flood
+OUTPUT_DROPPED = "[more output was dropped by the grader]"
+
+
 def error_output(ename: str, message: str | None = None):
     """An error output that shows ``message`` (by default the grader's own for ``ename``) and
     nothing else (no traceback of any code)."""
@@ -387,6 +391,6 @@ class SandboxedExecute(NotebookClientHooks, Execute):
         if used + size > self.max_output_bytes:
             if used <= self.max_output_bytes:
                 outs.append(new_output("stream", name="stdout",
-                                       text="\n[more output was dropped by the grader]\n"))
+                                       text=f"\n{OUTPUT_DROPPED}\n"))
             return None
         return super().output(outs, msg, display_id, cell_index)

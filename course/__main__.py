@@ -32,6 +32,8 @@ def main(argv=None) -> int:
             command.add_argument("--no-kernel-pool", action="store_true",
                                  help="start every kernel afresh instead of forking it from a warm pool")
     commands.add_parser("export", help="grades.csv from the gradebook")
+    report_parser = commands.add_parser("report", help="the instructor's report: report/index.html, test_grades.csv")
+    report_parser.add_argument("--out", help="the report's folder (default: report/ in the course)")
     commands.add_parser("demo", help="the whole cycle on a synthetic class")
     commands.add_parser("bench", help="stock serial nbgrader against the course's grading, one class")
     bank_parser = commands.add_parser("bank", help="grade an assignment's bank of known answers and check each")
@@ -55,6 +57,10 @@ def main(argv=None) -> int:
             return 1 if print_bank(grade_bank(args.assignment, args.only)) else 0
         if args.command == "lab":
             return lab(course, None if args.formgrader else args.student)
+        if args.command == "report":
+            from .report import build_report
+            print(f"report written to {build_report(course, args.out)}")
+            return 0
         if args.command == "export":
             print(f"grades written to {operations.export(course)}")
             return 0

@@ -5,6 +5,7 @@ the released stub, a known-wrong or correct entry of the bank) or a damaged file
 """
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -58,6 +59,30 @@ def _without_first_test_cell(nb):
     return nb
 
 
+def renamed_variables(source: str) -> str:
+    """``source`` with every local variable of its functions renamed (``v1``, ``v2``, ...) and
+    its comments gone, as a student hides a copied answer: names assigned inside a function
+    body only, never its parameters (a test may pass them by keyword), attributes or
+    module-level names."""
+    tree = ast.parse(source)
+    functions = [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.Lambda))]
+    parameters = {arg.arg for function in functions for arg in ast.walk(function.args) if isinstance(arg, ast.arg)}
+    local = {}
+    for function in functions:
+        for node in ast.walk(function):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store) and node.id not in parameters:
+                local.setdefault(node.id, f"v{len(local) + 1}")
+    for function in functions:
+        for node in ast.walk(function):
+            if isinstance(node, ast.Name) and node.id in local:
+                node.id = local[node.id]
+    return ast.unparse(tree) + "\n"
+
+
+def _copied_and_renamed(ch: "LoadedAssignment") -> dict[str, str]:
+    return {exercise: renamed_variables(answer) for exercise, answer in ch.bank_answers(True, _last).items()}
+
+
 def _first(entries):
     return entries[0]
 
@@ -78,4 +103,7 @@ RECIPES: dict[str, Callable[[LoadedAssignment, int], str | None]] = {
     "gus_broken_json": lambda ch, i: nbformat.writes(ch.source)[: len(nbformat.writes(ch.source)) // 2],
     "hal_deleted_test_cell": lambda ch, i: nbformat.writes(_without_first_test_cell(ch.source)),
     "ivy_skips_chapter_1": lambda ch, i: None if i == 0 else nbformat.writes(ch.source),
+    # a pair that copied: jon's own correct answers, and kim's copy of them with the variables renamed
+    "jon_writes_his_own": lambda ch, i: nbformat.writes(with_answers(ch.source, ch.bank_answers(True, _last))),
+    "kim_copies_jon_renamed": lambda ch, i: nbformat.writes(with_answers(ch.source, _copied_and_renamed(ch))),
 }

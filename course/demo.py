@@ -13,6 +13,7 @@ from . import operations
 from .classroom import RECIPES, load_assignment
 from .course_dir import REPO, Course
 from .course_dir import assignments as course_assignments
+from .report import build_report
 
 
 @dataclass
@@ -22,6 +23,7 @@ class DemoResult:
     students: list[str]
     scores: dict = field(default_factory=dict)  # assignment -> student -> {grade_id: (score, max)}
     csv: Path | None = None
+    report: Path | None = None
     feedback: list[Path] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -72,6 +74,7 @@ def run_demo(workdir: Path = REPO / "demo", assignments: list[str] | None = None
         step("autograde", assignments, lambda ch: operations.autograde(course, ch))
         step("feedback", assignments, lambda ch: result.feedback.extend(operations.feedback(course, ch)))
         step("export", ["grades.csv"], lambda name: setattr(result, "csv", operations.export(course, name)))
+        step("report", ["report"], lambda name: setattr(result, "report", build_report(course)))
     result.scores = {ch: course.scores(ch) for ch in assignments}
     result.seconds = time.monotonic() - start
     return result
@@ -99,4 +102,5 @@ def main(argv=None) -> int:
     console.print(f"feedback: {result.course.root / 'feedback'} ({len(result.feedback)} files, "
                   f"e.g. {result.feedback[0] if result.feedback else '-'})")
     console.print(f"finished in {result.seconds:.0f} s")
+    console.print(f"the instructor's report (open it in a browser): {result.report}")
     return 0

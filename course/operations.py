@@ -8,6 +8,7 @@ from contextlib import nullcontext
 from pathlib import Path
 
 from .intake import intake
+from .report.records import record_intake
 from .course_dir import Course, PipelineError, assignments
 
 MISSING_EXCHANGE_HELP = "nothing has been released yet: run `make release` first"
@@ -167,6 +168,7 @@ def autograde(course: Course, assignment: str | None = None, jobs: int | None = 
                 course.nbgrader("generate_assignment", name, "--force")
             for student, notes in intake(course.root, name, course.notebook_names(name)).items():
                 print(f"{student}/{name}: " + "; ".join(notes))
+                record_intake(course.root, name, student, notes)
         return grade_assignments(course, to_grade, jobs, resume, progress, kernel_pool, crew)
 
 

@@ -1,0 +1,262 @@
+"""What the instructor's report is made of: the gradebook (nbgrader's API, SQLite or PostgreSQL),
+the graded notebooks (each test cell's verdict, as the judge wrote it), the feedback files,
+and what intake and grading recorded (``records``)."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from autograders.bank import exercise_of
+from autograders.execute import GRADER_ERRORS, OUTPUT_DROPPED
+
+from ..course_dir import Course
+from ..intake import REPLACED_NOTE
+from .records import grading_record, intake_notes
+
+# What kind of limit each error the grader records stands for
+LIMIT_KINDS = {"CellTimeoutError": "time", "CellTimeout": "time", "NotRun": "time", "MemoryLimit": "memory",
+               "KernelDied": "kernel", "KernelLost": "kernel"}
+EMPTY_NOTE = "graded as an empty submission"  # how intake's note on an unreadable file ends
+DELETED = "this test cell was deleted from the submission"
+
+
+@dataclass
+class Test:
+    """One student's result on one test cell."""
+    grade_id: str
+    exercise: str
+    score: float
+    max_score: float
+    message: str  # the verdict as the student's feedback shows it
+
+    @property
+    def passed(self) -> bool:
+        return self.score >= self.max_score
+
+
+@dataclass
+class FreeAnswer:
+    grade_id: str
+    score: float | None  # None: not graded yet in formgrader
+    max_score: float
+
+
+@dataclass
+class Limit:
+    """A limit the grader stopped a cell at (time, memory, output) or a kernel that died."""
+    kind: str
+    cell: str
+    reason: str
+
+
+@dataclass
+class Submission:
+    student: str
+    score: float = 0.0
+    max_score: float = 0.0
+    seconds_late: float = 0.0
+    tests: list[Test] = field(default_factory=list)
+    free: list[FreeAnswer] = field(default_factory=list)
+    repairs: list[str] = field(default_factory=list)  # what intake did to make it gradable
+    empty_copy: str | None = None                      # why an empty copy was graded in its place
+    limits: list[Limit] = field(default_factory=list)
+    seconds: float | None = None  # time grading took
+    timed_by: str = ""            # "worker": the grading run's record; "cells": the notebook's cell timestamps
+    feedback: list[Path] = field(default_factory=list)
+    answers: dict[str, str] = field(default_factory=dict)  # exercise -> the answer cell's source
+
+    def exercise_points(self, exercise: str) -> tuple[float, float]:
+        own = [t for t in self.tests if t.exercise == exercise]
+        return sum(t.score for t in own), sum(t.max_score for t in own)
+
+
+@dataclass
+class Chapter:
+    name: str
+    notebooks: list[str]
+    exercises: list[str]
+    stubs: dict[str, str]  # exercise -> the released answer cell's source
+    max_score: float
+    submissions: dict[str, Submission] = field(default_factory=dict)
+    missing: list[str] = field(default_factory=list)  # students with no submission
+
+
+@dataclass
+class ClassData:
+    root: Path
+    students: list[str]
+    chapters: list[Chapter]
+
+
+def _cell_id(notebook: str, grade_id: str, several: bool) -> str:
+    return f"{notebook}/{grade_id}" if several else grade_id
+
+
+def _grade_id(cell: dict) -> str | None:
+    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+
+
+def _is_answer(cell: dict) -> bool:
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return cell.get("cell_type") == "code" and meta.get("solution") and not meta.get("grade")
+
+
+def _text(value) -> str:
+    return "".join(value) if isinstance(value, list) else str(value or "")
+
+
+def verdict(cell: dict) -> str:
+    """What the judge wrote in a graded test cell, as the student's feedback shows it."""
+    for output in cell.get("outputs", []):
+        if output.get("output_type") == "stream":
+            text = _text(output.get("text")).strip()
+            for prefix in ("Passed: ", "Partly passed: "):
+                if text.startswith(prefix):
+                    return text[len(prefix):]
+        if output.get("output_type") == "error":
+            return _text(output.get("evalue")) if output.get("ename") == "TestFailed" else \
+                f"{output.get('ename')}: {_text(output.get('evalue'))}"
+    return "no verdict (the cell did not run)"
+
+
+def limits_hit(cells: list[dict], several: bool, notebook: str) -> list[Limit]:
+    found = []
+    for index, cell in enumerate(cells):
+        for output in cell.get("outputs", ()):
+            kind = output.get("output_type")
+            if kind == "error" and output.get("ename") in GRADER_ERRORS:
+                ename = output["ename"]
+                limit = (LIMIT_KINDS.get(ename, "kernel"), f"{ename}: {GRADER_ERRORS[ename]}")
+            elif kind == "stream" and OUTPUT_DROPPED in _text(output.get("text")):
+                limit = ("output", "an output flood: the grader dropped the rest of it")
+            else:
+                continue
+            found.append(Limit(limit[0], _cell_id(notebook, _grade_id(cell) or f"cell {index + 1}", several), limit[1]))
+    return found
+
+
+def replaced_reason(cells: list[dict]) -> str | None:
+    """Why the graded notebook is an empty copy of the release, from the note intake or a worker put first."""
+    if cells and cells[0].get("cell_type") == "markdown":
+        text = _text(cells[0].get("source"))
+        if text.startswith(REPLACED_NOTE):
+            return text[len(REPLACED_NOTE):].split(".**")[0].strip()
+    return None
+
+
+def cell_seconds(cells: list[dict]) -> float | None:
+    """Seconds from the first cell's reply to the last one's: the kernel's run, without its start."""
+    stamps = [cell.get("metadata", {}).get("execution", {}).get("shell.execute_reply") for cell in cells]
+    times = sorted(datetime.fromisoformat(s) for s in stamps if isinstance(s, str))
+    return (times[-1] - times[0]).total_seconds() if len(times) > 1 else None
+
+
+def _read_graded(root: Path, chapter: Chapter, submission: Submission, messages: dict) -> bool:
+    """Fill in what the graded notebooks hold: verdict messages, answers, limits, an empty
+    copy's reason; whether there were graded notebooks to read."""
+    several = len(chapter.notebooks) > 1
+    seconds = []
+    for notebook in chapter.notebooks:
+        path = root / "autograded" / submission.student / chapter.name / f"{notebook}.ipynb"
+        try:
+            cells = json.loads(path.read_text()).get("cells", [])
+        except (OSError, ValueError):
+            continue
+        for cell in cells:
+            grade_id = _grade_id(cell)
+            if grade_id is None:
+                continue
+            key = _cell_id(notebook, grade_id, several)
+            if _is_answer(cell):
+                submission.answers[key] = _text(cell.get("source"))
+            elif key in messages:
+                messages[key] = verdict(cell)
+        submission.limits += limits_hit(cells, several, notebook)
+        submission.empty_copy = submission.empty_copy or replaced_reason(cells)
+        seconds.append(cell_seconds(cells))
+        feedback = root / "feedback" / submission.student / chapter.name / f"{notebook}.html"
+        if feedback.is_file():
+            submission.feedback.append(feedback)
+    record = grading_record(root, chapter.name, submission.student)
+    if record is not None:
+        submission.seconds, submission.timed_by = record["seconds"], "worker"
+    elif seconds and None not in seconds:
+        submission.seconds, submission.timed_by = sum(seconds), "cells"
+    return bool(seconds)
+
+
+def _released(root: Path, assignment: str, notebooks: list[str]) -> tuple[list[str], dict[str, str]]:
+    """The exercises in the order the release has them, and their stubs."""
+    exercises, stubs = [], {}
+    for notebook in notebooks:
+        path = root / "release" / assignment / f"{notebook}.ipynb"
+        try:
+            cells = json.loads(path.read_text()).get("cells", [])
+        except (OSError, ValueError):
+            continue
+        for cell in cells:
+            if _is_answer(cell):
+                key = _cell_id(notebook, _grade_id(cell), len(notebooks) > 1)
+                exercises.append(key)
+                stubs[key] = _text(cell.get("source"))
+    return exercises, stubs
+
+
+def _chapter(gb, root: Path, assignment, students: list[str]) -> Chapter:
+    from nbgrader.api import BaseCell, Grade, Notebook, SubmittedAssignment, SubmittedNotebook
+
+    notebooks = [nb.name for nb in assignment.notebooks]
+    several = len(notebooks) > 1
+    exercises, stubs = _released(root, assignment.name, notebooks)
+    chapter = Chapter(assignment.name, notebooks, exercises, stubs, float(assignment.max_score or 0))
+    for record in gb.db.query(SubmittedAssignment).filter(SubmittedAssignment.assignment_id == assignment.id):
+        chapter.submissions[record.student_id] = Submission(record.student_id, seconds_late=record.total_seconds_late)
+    rows = (gb.db.query(SubmittedAssignment.student_id, Notebook.name, BaseCell.name, Grade.cell_type, Grade.score,
+                        Grade.max_score, Grade.needs_manual_grade)
+            .join(SubmittedNotebook, Grade.notebook_id == SubmittedNotebook.id)
+            .join(SubmittedAssignment, SubmittedNotebook.assignment_id == SubmittedAssignment.id)
+            .join(Notebook, SubmittedNotebook.notebook_id == Notebook.id)
+            .join(BaseCell, Grade.cell_id == BaseCell.id)
+            .filter(SubmittedAssignment.assignment_id == assignment.id))
+    for student, notebook, grade_id, cell_type, score, max_score, ungraded in rows:
+        submission = chapter.submissions[student]
+        key = _cell_id(notebook, grade_id, several)
+        submission.score += score or 0
+        submission.max_score += max_score or 0
+        if cell_type == "code":
+            owner = exercise_of(key, exercises) or key
+            submission.tests.append(Test(key, owner, float(score or 0), float(max_score or 0), ""))
+        else:
+            submission.free.append(FreeAnswer(key, None if ungraded else float(score or 0), float(max_score or 0)))
+    for submission in chapter.submissions.values():
+        submission.tests.sort(key=lambda t: t.grade_id)
+        messages = {t.grade_id: "" for t in submission.tests}
+        graded = _read_graded(root, chapter, submission, messages)
+        deleted = [t.grade_id for t in submission.tests if graded and not messages[t.grade_id]]
+        for test in submission.tests:
+            test.message = messages[test.grade_id] or (DELETED if graded else "no graded notebook")
+        # an unreadable file's note is the empty copy's reason, shown with the empty copies
+        submission.repairs = [note for note in intake_notes(root, chapter.name, submission.student)
+                              if not note.endswith(EMPTY_NOTE)]
+        if deleted:
+            submission.repairs.append(f"test cells deleted from the submission, scored 0: {', '.join(deleted)}")
+    # a test of no exercise the release names (a plain nbgrader assignment, no release folder) is its own
+    owners = sorted({t.exercise for s in chapter.submissions.values() for t in s.tests} - set(chapter.exercises))
+    chapter.exercises += owners
+    chapter.missing = [s for s in students if s not in chapter.submissions]
+    return chapter
+
+
+def gather(course: Course) -> ClassData:
+    """Everything the report shows, read once. A gradebook that does not exist yet is an empty class."""
+    from nbgrader.api import Gradebook
+
+    url = course.db_url()
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
+        return ClassData(course.root, [], [])
+    with Gradebook(url) as gb:
+        students = sorted(s.id for s in gb.students)
+        chapters = [_chapter(gb, course.root, a, students) for a in sorted(gb.assignments, key=lambda a: a.name)]
+    return ClassData(course.root, students, chapters)

@@ -1,0 +1,205 @@
+"""Similar submissions: pairs of students whose answer cells are alike, found by winnowing
+(copydetect, the method of MOSS), on this machine, never sent anywhere.
+
+Each exercise's answers are compared with each other: copydetect's k-gram hashes, winnowed,
+of the answer with its names made one token (renamed variables change nothing) and its
+comments and whitespace dropped. The released stub of the exercise is boilerplate: its k-grams
+never count. A k-gram that more than ``COMMON_SHARE`` of the class wrote (and more than
+``COMMON_MIN`` students) is ignored too, as MOSS does: code that many wrote independently says
+nothing about two of them. A pair's score in a chapter is the larger of the two shares of each
+one's answers (their counted tokens, all exercises together) found in the other's.
+
+The code is tokenized by Python's own tokenizer, with copydetect's filtering (``filter_python``):
+pygments, copydetect's tokenizer, takes ten times as long, too long for a class of 500; an answer
+Python cannot tokenize falls back to it.
+"""
+from __future__ import annotations
+
+import builtins
+import io
+import itertools
+import keyword
+import tokenize
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+from copydetect import CodeFingerprint, compare_files
+from copydetect.utils import filter_code, get_document_fingerprints, get_token_coverage, highlight_overlap
+from markupsafe import Markup
+
+NOISE = 25        # k: shorter matches (in filtered characters) are noise
+GUARANTEE = 30    # any match this long is always found (winnowing window = GUARANTEE - NOISE + 1)
+THRESHOLD = 0.6   # a pair is shown from this score on
+MIN_SHARED = 2 * NOISE  # and when it shares at least this much filtered code
+COMMON_MIN = 10   # a k-gram is common when more students than this wrote it ...
+COMMON_SHARE = 0.05  # ... and more than this share of the class
+MAX_PAIRS = 50    # shown per chapter (the count of the rest is given)
+# names copydetect's tokenizer (pygments) keeps as they are
+KEPT = frozenset(dir(builtins)) | frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | {"self", "cls"}
+SKIPPED = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT, tokenize.ENDMARKER}
+
+
+@dataclass
+class Exercise:
+    """One exercise of a pair, each one's answer with the shared parts marked."""
+    name: str
+    first_html: Markup
+    second_html: Markup
+
+
+@dataclass
+class Pair:
+    first: str
+    second: str
+    score: float
+    shares: tuple[float, float]   # the share of each one's answers found in the other's
+    exercises: list[Exercise] = field(default_factory=list)
+
+
+@dataclass
+class ChapterSimilarity:
+    pairs: list[Pair]
+    total: int  # pairs over the threshold, shown or not
+
+
+def filter_python(code: str) -> tuple[str, np.ndarray]:
+    """copydetect's ``filter_code`` for Python, by Python's tokenizer: names become V (a
+    function's F, a class's O; keywords and builtins stay), strings S, comments and whitespace
+    go; with copydetect's offsets back into ``code``."""
+    lines = code.splitlines(keepends=True)
+    starts = [0, *itertools.accumulate(len(line) for line in lines)]
+    out, offsets, offset, cursor, previous = [], [[0, 0]], 0, 0, ""
+    size = 0
+    for token in tokenize.generate_tokens(io.StringIO(code).readline):
+        start = starts[token.start[0] - 1] + token.start[1] if token.start[0] <= len(lines) else len(code)
+        end = starts[token.end[0] - 1] + token.end[1] if token.end[0] <= len(lines) else len(code)
+        if start > cursor:  # whitespace between tokens
+            offsets.append([size - 1, offset])
+            offset += start - cursor
+        cursor = max(cursor, end)
+        text = code[start:end]
+        if token.type in SKIPPED:
+            if text:
+                offsets.append([size - 1, offset])
+                offset += len(text)
+            continue
+        if token.type == tokenize.NAME and token.string not in KEPT:
+            letter = "F" if previous == "def" else "O" if previous == "class" else "V"
+        elif token.type == tokenize.STRING:
+            letter = "S"
+        else:
+            letter = None
+        if letter:
+            out.append(letter)
+            size += 1
+            offsets.append([size - 1, offset])
+            offset += len(text) - 1
+        else:
+            out.append(text)
+            size += len(text)
+        previous = token.string
+    return "".join(out), np.array(offsets)
+
+
+class AnswerFingerprint(CodeFingerprint):
+    """copydetect's fingerprint of one answer, filtered by ``filter_python`` (pygments' where
+    Python cannot tokenize it), without the ``ignored`` hashes."""
+
+    def __init__(self, code: str, filtered: tuple[str, np.ndarray], ignored: np.ndarray):
+        self.filename, self.raw_code, self.k = "answer.py", code, NOISE
+        self.filtered_code, self.offsets = filtered
+        self.hashes, self.hash_idx = get_document_fingerprints(self.filtered_code, NOISE, GUARANTEE - NOISE + 1, ignored)
+        self.token_coverage = get_token_coverage(self.hash_idx, NOISE, len(self.filtered_code))
+
+
+def _filtered(code: str) -> tuple[str, np.ndarray]:
+    try:
+        return filter_python(code)
+    except (tokenize.TokenError, SyntaxError):
+        return filter_code(code, "answer.py", "python")
+
+
+def _all_hashes(code: str) -> np.ndarray:
+    """Every k-gram hash of ``code`` (no winnowing): the boilerplate to ignore."""
+    filtered, _ = _filtered(code)
+    hashes, _ = get_document_fingerprints(filtered, NOISE, 1)
+    return np.array(sorted(hashes))
+
+
+def _marked(fingerprint: CodeFingerprint, slices) -> Markup:
+    if not len(slices[0]):
+        return Markup.escape(fingerprint.raw_code)
+    text, _ = highlight_overlap(fingerprint.raw_code, slices, "\x00", "\x01", escape_html=True)
+    return Markup(text.replace("\x00", "<mark>").replace("\x01", "</mark>"))
+
+
+def _exercise_overlaps(answers: dict[str, str], stub: str, class_size: int):
+    """``{(text a, text b): (shared tokens of a, of b, slices)}`` over the distinct answers to one
+    exercise (a == b where several wrote the same), their fingerprints and who wrote each."""
+    writers: dict[str, list[str]] = defaultdict(list)
+    for student, text in sorted(answers.items()):
+        writers[text].append(student)
+    texts = list(writers)
+    filtered = [_filtered(text) for text in texts]
+    boilerplate = _all_hashes(stub) if stub.strip() else np.array([])
+    prints = [AnswerFingerprint(text, f, boilerplate) for text, f in zip(texts, filtered)]
+    counts: dict[int, int] = defaultdict(int)
+    for text, fingerprint in zip(texts, prints):
+        for value in fingerprint.hashes:
+            counts[value] += len(writers[text])
+    common = {value for value, count in counts.items() if count > max(COMMON_MIN, COMMON_SHARE * class_size)}
+    if common:
+        ignored = np.union1d(boilerplate, np.array(sorted(common)))
+        prints = [AnswerFingerprint(text, f, ignored) if p.hashes & common else p
+                  for text, f, p in zip(texts, filtered, prints)]
+    holders: dict[int, list[int]] = defaultdict(list)
+    for index, fingerprint in enumerate(prints):
+        for value in fingerprint.hashes:
+            holders[value].append(index)
+    candidates = {pair for indices in holders.values() for pair in itertools.combinations(indices, 2)}
+    candidates |= {(i, i) for i, text in enumerate(texts) if len(writers[text]) > 1 and prints[i].hashes}
+    overlaps = {}
+    for a, b in candidates:
+        _, (share_a, share_b), slices = compare_files(prints[a], prints[b])
+        if len(slices[0]):
+            overlaps[a, b] = (float(share_a * prints[a].token_coverage), float(share_b * prints[b].token_coverage), slices)
+    return texts, prints, writers, overlaps
+
+
+def similar_pairs(answers: dict[str, dict[str, str]], stubs: dict[str, str], exercises: list[str]) -> ChapterSimilarity:
+    """The pairs of students whose answers (``answers``: student -> exercise -> source) are alike."""
+    coverage: dict[str, float] = defaultdict(float)
+    shared: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0, 0.0])
+    details: dict[tuple[str, str], list] = defaultdict(list)
+    for exercise in exercises:
+        own = {student: given[exercise] for student, given in answers.items() if exercise in given}
+        texts, prints, writers, overlaps = _exercise_overlaps(own, stubs.get(exercise, ""), len(answers))
+        for text, fingerprint in zip(texts, prints):
+            for student in writers[text]:
+                coverage[student] += fingerprint.token_coverage
+        for (a, b), (tokens_a, tokens_b, slices) in overlaps.items():
+            people = itertools.combinations(writers[texts[a]], 2) if a == b else \
+                itertools.product(writers[texts[a]], writers[texts[b]])
+            for first, second in people:
+                key, flip = (first, second), False
+                if second < first:
+                    key, flip = (second, first), True
+                counted = shared[key]
+                counted[0] += tokens_b if flip else tokens_a
+                counted[1] += tokens_a if flip else tokens_b
+                details[key].append((exercise, prints[b if flip else a], prints[a if flip else b],
+                                     slices[1] if flip else slices[0], slices[0] if flip else slices[1]))
+    found = []
+    for (first, second), (tokens_first, tokens_second) in shared.items():
+        shares = (tokens_first / coverage[first] if coverage[first] else 0.0,
+                  tokens_second / coverage[second] if coverage[second] else 0.0)
+        if max(shares) >= THRESHOLD and min(tokens_first, tokens_second) >= MIN_SHARED:
+            found.append((float(max(shares)), first, second, (float(shares[0]), float(shares[1]))))
+    found.sort(key=lambda item: (-item[0], item[1], item[2]))
+    pairs = []
+    for score, first, second, shares in found[:MAX_PAIRS]:
+        marked = [Exercise(exercise, _marked(p1, s1), _marked(p2, s2)) for exercise, p1, p2, s1, s2 in details[first, second]]
+        order = {name: index for index, name in enumerate(exercises)}
+        pairs.append(Pair(first, second, score, shares, sorted(marked, key=lambda e: order[e.name])))
+    return ChapterSimilarity(pairs, len(found))
