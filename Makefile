@@ -11,7 +11,7 @@ COURSE      := $(BIN)/python -m course
 STUDENT     ?=
 
 .PHONY: help setup demo test bench generate release collect zip-collect autograde feedback export \
-        lab formgrader execute bank doctor hub report
+        lab formgrader execute bank doctor hub report certs scheduler worker
 
 help:
 	@echo "make demo        the whole grading cycle on a synthetic class (start here)"
@@ -21,6 +21,7 @@ help:
 	@echo "make report      the instructor's report after grading: report/index.html"
 	@echo "make lab STUDENT=alice   JupyterLab as a student;  make formgrader   as the instructor"
 	@echo "make hub         the course on a local JupyterHub (root): accounts, PostgreSQL, formgrader service"
+	@echo "make certs | scheduler | worker SCHEDULER=tls://host:8786   grading on many hosts (docs/distributed.md)"
 
 setup: $(STAMP)
 
@@ -77,8 +78,20 @@ collect: $(STAMP)
 zip-collect: $(STAMP)
 	$(COURSE) zip-collect
 
+# On this machine's own Dask cluster (JOBS workers, default one per core), or on the cluster at
+# SCHEDULER=tls://host:8786 (docs/distributed.md).
 autograde: $(STAMP)
-	$(COURSE) autograde $(if $(JOBS),--jobs $(JOBS))
+	$(COURSE) autograde $(if $(JOBS),--jobs $(JOBS)) $(if $(SCHEDULER),--scheduler $(SCHEDULER))
+
+# Grading on many hosts: certificates (copy certs/ to every host), the scheduler, each host's workers.
+certs: $(STAMP)
+	$(COURSE) certs certs
+
+scheduler: $(STAMP)
+	$(COURSE) scheduler --certificates certs
+
+worker: $(STAMP)
+	$(COURSE) worker $(SCHEDULER) --certificates certs
 
 feedback: $(STAMP)
 	$(COURSE) feedback

@@ -61,6 +61,12 @@ def grading_seed(course_root: Path, assignment: str, notebook: str) -> int:
     return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
 
 
+def reference_cache(course_root: Path, content: bytes, seed: int) -> Path:
+    """Where the reports of the source notebook ``content``, run with ``seed``, are kept."""
+    key = hashlib.sha256(content + f"|seed={seed}|protocol={PROTOCOL_VERSION}|plain|".encode()).hexdigest()[:32]
+    return Path(course_root).resolve() / CACHE_DIR / "reference" / f"{key}.json"
+
+
 def reference_reports(course_root: Path, source_notebook: Path, seed: int, execute) -> dict:
     """``{grade_id: report}`` for every test cell of the source notebook, run with ``seed``;
     ``PLAIN`` for a plain test cell, which the reference passes as nbgrader would score it.
@@ -73,8 +79,7 @@ def reference_reports(course_root: Path, source_notebook: Path, seed: int, execu
     if not source_notebook.is_file():
         raise UnobservableReferenceError(f"no source notebook at {source_notebook}: cannot grade without the reference")
     content = source_notebook.read_bytes()
-    key = hashlib.sha256(content + f"|seed={seed}|protocol={PROTOCOL_VERSION}|plain|".encode()).hexdigest()[:32]
-    cache = Path(course_root).resolve() / CACHE_DIR / "reference" / f"{key}.json"
+    cache = reference_cache(course_root, content, seed)
     if cache.is_file():
         if cache not in _READ:
             _READ[cache] = json.loads(cache.read_text())

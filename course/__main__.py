@@ -31,7 +31,21 @@ def main(argv=None) -> int:
             command.add_argument("--no-resume", action="store_true", help="regrade unchanged submissions too")
             command.add_argument("--no-kernel-pool", action="store_true",
                                  help="start every kernel afresh instead of forking it from a warm pool")
+            command.add_argument("--scheduler", default=None,
+                                 help="grade on the Dask cluster at tls://host:8786 (default: c.ParallelGrading.scheduler; "
+                                 "none: a cluster of this machine's own)")
     commands.add_parser("export", help="grades.csv from the gradebook")
+    certs = commands.add_parser("certs", help="the grading cluster's TLS certificates (make certs)")
+    certs.add_argument("folder", nargs="?", default="certs")
+    scheduler = commands.add_parser("scheduler", help="a Dask scheduler for grading on many hosts")
+    scheduler.add_argument("--certificates", default="certs", help="the folder `make certs` wrote")
+    scheduler.add_argument("--host", default="0.0.0.0", help="the address to listen on")
+    scheduler.add_argument("--port", type=int, default=8786)
+    worker = commands.add_parser("worker", help="this host's grading workers, for the scheduler at tls://host:8786")
+    worker.add_argument("scheduler", help="the scheduler's address, tls://host:8786")
+    worker.add_argument("--certificates", default="certs", help="the folder `make certs` wrote")
+    worker.add_argument("--nworkers", type=int, default=None, help="worker processes (default: one per core)")
+    worker.add_argument("--local-directory", default=None, help="where the workers unpack chapters (default: Dask's)")
     report_parser = commands.add_parser("report", help="the instructor's report: report/index.html, test_grades.csv")
     report_parser.add_argument("--out", help="the report's folder (default: report/ in the course)")
     commands.add_parser("demo", help="the whole cycle on a synthetic class")
@@ -55,6 +69,14 @@ def main(argv=None) -> int:
         if args.command == "bank":
             from .banks import grade_bank, print_bank
             return 1 if print_bank(grade_bank(args.assignment, args.only)) else 0
+        if args.command in ("certs", "scheduler", "worker"):
+            from . import cluster
+            if args.command == "certs":
+                print("grading certificates: " + ", ".join(map(str, cluster.make_certificates(args.folder))))
+                return 0
+            command = (cluster.scheduler_command(args.certificates, args.host, args.port) if args.command == "scheduler"
+                       else cluster.worker_command(args.scheduler, args.certificates, args.nworkers, args.local_directory))
+            return cluster.run(command)
         if args.command == "lab":
             return lab(course, None if args.formgrader else args.student)
         if args.command == "report":
@@ -66,7 +88,7 @@ def main(argv=None) -> int:
             return 0
         if args.command == "autograde":
             for run in operations.autograde(course, args.assignment, args.jobs, not args.no_resume,
-                                            kernel_pool=not args.no_kernel_pool):
+                                            kernel_pool=not args.no_kernel_pool, scheduler=args.scheduler):
                 print(f"{run.assignment}: graded {len(run.graded)} ({len(run.failed)} as empty copies after a "
                       f"grader failure), {len(run.skipped)} unchanged since last graded, "
                       f"{run.pooled_kernels} kernels from the pool, {run.seconds:.0f} s of the workers' time")

@@ -1,38 +1,51 @@
-"""Grading a class in parallel: the run's scheduler, ``Crew``, hands tasks to worker processes,
-each running nbgrader's autograde in-process (``course.worker``, over ``course.worker_pipe``).
+"""Grading a class on a Dask cluster (``course.cluster``): the same path on one machine and on many.
 
-Each submission is graded once per run, by one worker (by a second one only if the first died
-in the middle), in a fresh sandboxed kernel of its own (no state crosses from one submission to
-the next). The workers serve every assignment of the run, and each keeps a kernel pool
-(``autograders.sandbox.pool``): its kernels are forked, torch already imported, by a zygote in a
-sandbox that is cleared between submissions, instead of each starting Python afresh. A rerun
-skips submissions whose files, source notebook and config are unchanged since they were last
-graded (``course.stamps``). The gradebook is nbgrader's: SQLite by default (short write
-transactions, serialised by SQLite's lock), or PostgreSQL through ``db_url``.
+A run sends each chapter to the workers once (``course.portable.Chapter``: config, source,
+release, grading secret, a gradebook snapshot), has one worker observe the chapter's reference,
+which then goes to every worker that grades the chapter, and sends each submission as its files.
+Each worker grades one submission at a time, in a fresh sandboxed kernel forked by its warm kernel
+pool (``course.worker``), and sends back the graded folder and the gradebook's rows for it; this
+process alone writes ``autograded/``, the gradebook and the resume stamps (``course.stamps``),
+each submission once, as its result comes. A submission whose worker died is graded by another;
+one that two workers died on is reported and left for the next run, the rest finishes.
 """
 from __future__ import annotations
 
 import os
-import selectors
+import threading
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from traitlets import Integer
+from traitlets import Integer, Unicode
 from traitlets.config import Configurable
 
+from .cluster import dashboard_served
 from .course_dir import Course, PipelineError
 from .stamps import is_current, mark_graded
-from .worker_pipe import WORKER_DIED, Task, Worker, WorkerResult
-
+from .portable import Graded
+from .report.records import record_grading
+from .submissions import GradedWriter, cached_reference, chapter_of, keep_reference, submission_of
+from .dispatch import WORKER_DIED, Dispatcher, Job  # noqa: F401 - WORKER_DIED: the reason runs report
+from .worker import PLUGIN, GradingPlugin, carried, code_version, grade, observe, plugin_state
 
 class ParallelGrading(Configurable):
-    """How many worker processes grade a class (``c.ParallelGrading`` in nbgrader_config.py)."""
+    """Where and how widely a class is graded (``c.ParallelGrading`` in nbgrader_config.py)."""
 
     jobs = Integer(
         0, min=0,
-        help="Worker processes that grade side by side, each one submission at a time in kernels of its "
-        "own; 0: one per CPU core. `make autograde JOBS=n` (--jobs n) overrides it for one run.").tag(config=True)
+        help="Worker processes of the local cluster, each grading one submission at a time in kernels of its "
+        "own; 0: one per CPU core. `make autograde JOBS=n` (--jobs n) overrides it for one run. Not used "
+        "with a scheduler: its workers are what its hosts started.").tag(config=True)
+    scheduler = Unicode(
+        "",
+        help="The Dask scheduler to grade on, tls://host:8786 (`python -m course scheduler`), whose workers "
+        "run `python -m course worker` from a checkout of this commit; empty: a cluster of this machine's "
+        "own, started for the run. `make autograde SCHEDULER=…` (--scheduler) overrides it.").tag(config=True)
+    certificates = Unicode(
+        "certs",
+        help="The folder of the grading cluster's certificates (`make certs`), relative to the course "
+        "folder; only with a scheduler.").tag(config=True)
 
     @property
     def workers(self) -> int:
@@ -47,113 +60,137 @@ class GradingRun:
     failed: list[str] = field(default_factory=list)   # nbgrader gave up on them; graded as empty copies
     seconds: float = 0.0      # the workers' time on this assignment (they grade assignments side by side)
     pooled_kernels: int = 0  # kernels forked by the workers' kernel pools
-    pools_started: int = 0   # one per worker, and one for each pool a kernel broke
+    pools_started: int = 0   # pools the workers started during the run (a broken one is replaced)
 
 
-class Crew:
-    """The worker processes of one grading run. They can start before their tasks are known: each
-    imports nbgrader and warms its kernel pool (seconds of CPU) while the parent is still checking
-    the configuration and taking the submissions in."""
+class Grader:
+    """A run's side of the cluster: the course's plugin on every worker, registered as soon as
+    the run has a client, so that workers import nbgrader and warm their kernel pools while this
+    process still takes the submissions in."""
 
-    def __init__(self, course: Course, jobs: int, kernel_pool: bool = True):
-        self.course, self.kernel_pool = course, kernel_pool
-        self.selector = selectors.DefaultSelector()
-        self.workers: list[Worker] = []
-        self.idle: list[Worker] = []
-        count = max(1, jobs)
-        self.replacements = count  # a worker that cannot live is not started again and again
-        for _ in range(count):
-            self._start_worker()
+    def __init__(self, course: Course, client, sandbox: dict, kernel_pool: bool = True, no_worker_s: float = 120.0):
+        self.course, self.client, self.code, self.no_worker_s = course, client, code_version(), no_worker_s
+        self.plugin = GradingPlugin(self.code, sandbox, kernel_pool)
+        self.accepted: dict[str, bool] = {}  # worker address -> whether it grades for this run
+        self._registering = threading.Thread(target=self._register, daemon=True)
+        self._registered: BaseException | None = None
+        self._registering.start()
+
+    def _register(self) -> None:
+        try:
+            self.client.register_plugin(self.plugin, name=PLUGIN)
+        except BaseException as error:  # noqa: BLE001 - raised where the run waits for it
+            self._registered = error
 
     def __enter__(self):
         return self
 
-    def __exit__(self, kind, error, traceback):
-        self.close(abort=kind is not None)
+    def __exit__(self, *exc):
+        self.close()
 
-    def _start_worker(self) -> None:
-        worker = Worker(self.course, self.kernel_pool)
-        self.workers.append(worker)
-        self.idle.append(worker)
-        self.selector.register(worker.process.stdout, selectors.EVENT_READ, worker)
+    def close(self) -> None:
+        """Take the plugin off every worker, each closing its kernel pool. Done here, not left to
+        the workers' own closing: a worker that Dask closes is killed after a few seconds."""
+        self._registering.join()
+        try:
+            self.client.unregister_worker_plugin(PLUGIN)
+        except Exception as error:  # noqa: BLE001 - a worker gone, or a plugin never registered
+            print(f"the grading workers' plugin could not be removed cleanly: {error}")
 
-    def run(self, tasks: list[Task], on_done) -> dict[Task, WorkerResult]:
-        """Run ``tasks``; ``on_done(task, result)`` after each. An assignment's submissions wait until
-        a worker has observed its reference, so that no two workers run it, and are dropped when
-        it could not be observed (each would fail the same way). A task whose worker died is
-        given once more, to another worker; a dead worker is replaced, up to as many times as
-        the crew has workers."""
-        pending = list(tasks)
-        observing = {task.assignment for task in tasks if task.student is None}
-        results: dict[Task, WorkerResult] = {}
-        retried: set[Task] = set()
+    def workers(self) -> set[str]:
+        """The workers alive now that grade for this run; a worker that refuses it (other course
+        code) is named once, a worker still starting its plugin is asked again next time."""
+        alive = set(self.client.scheduler_info(n_workers=-1)["workers"])
+        unknown = sorted(alive - set(self.accepted))
+        if unknown:
+            for address, state in self.client.run(plugin_state, workers=unknown).items():
+                if state == "ready":
+                    self.accepted[address] = True
+                elif state != "starting":
+                    self.accepted[address] = False
+                    print(f"refused grading worker {state}")
+        return {address for address in alive if self.accepted.get(address)}
 
-        def finish(task: Task, result: WorkerResult) -> None:
-            nonlocal pending
-            results[task] = result
-            on_done(task, result)
-            if task.student is None:
-                observing.discard(task.assignment)
-                if not result.success:
-                    pending = [t for t in pending if t.assignment != task.assignment]
+    def ready(self) -> None:
+        """Wait for the plugin on every worker; raises when none grades for this run."""
+        self._registering.join()
+        if self._registered is not None:
+            raise PipelineError(f"the grading workers could not start: {self._registered}")
+        if not self.workers():
+            raise PipelineError("no grading worker runs this checkout's course code, nothing was graded"
+                                if self.accepted else "the grading cluster has no workers; nothing was graded")
+        if dashboard_served():
+            print(f"Dask's dashboard: {self.client.dashboard_link}")
 
-        while True:
-            while self.idle and (task := next(
-                    (t for t in pending if t.student is None or t.assignment not in observing), None)):
-                pending.remove(task)
-                self.idle.pop().give(task)
-            if not any(worker.task for worker in self.workers):
-                break
-            for key, _ in self.selector.select():
-                worker = key.data
-                task, result = worker.result()
-                if not worker.dead:
-                    self.idle.append(worker)
-                    finish(task, result)
-                    continue
-                self._replace_dead(worker)
-                if task is None:
-                    continue
-                if task not in retried and self.workers:
-                    retried.add(task)
-                    pending.insert(0, task)
-                else:
-                    finish(task, WorkerResult.died(f"{WORKER_DIED}, twice" if task in retried else WORKER_DIED))
-        while pending:  # left when every worker died
-            finish(pending.pop(0), WorkerResult.died("every grading process died"))
-        return results
+    def grade(self, assignments: list[str], resume: bool, progress: Progress) -> list[GradingRun]:
+        """Grade every pending submission of ``assignments`` (intake done)."""
+        runs = {assignment: GradingRun(assignment) for assignment in assignments}
+        pending = {}
+        for assignment, run in runs.items():
+            submitted = submitted_students(self.course, assignment)
+            run.skipped = [s for s in submitted if resume and is_current(self.course, assignment, s)]
+            if students := [s for s in submitted if s not in run.skipped]:
+                pending[assignment] = students
+        if not pending:
+            return list(runs.values())
+        self.ready()
+        writer = GradedWriter(self.course)
+        # each chapter is a task's result, fetched by each worker from another once; were every
+        # worker holding it to die, the scheduler makes it again
+        chapters = {a: self.client.submit(carried, chapter_of(self.course, a, writer.snapshot, self.code), pure=False)
+                    for a in pending}
+        references, unobserved, ungraded = {}, {}, []
+        for assignment in pending:
+            if (files := cached_reference(self.course, assignment)) is not None:
+                references[assignment] = self.client.submit(carried, Graded(success=True, files=files, code=self.code),
+                                                            pure=False)
+        bar = progress.add_task("autograde", total=sum(map(len, pending.values())))
 
-    def _replace_dead(self, worker: Worker) -> None:
-        """A worker died: forget it, and start another while replacements are left."""
-        self.selector.unregister(worker.process.stdout)
-        self.workers.remove(worker)
-        if worker in self.idle:  # it died between tasks
-            self.idle.remove(worker)
-        worker.close()
-        worker.wait()
-        if self.replacements:
-            self.replacements -= 1
-            self._start_worker()
+        def submit(job: Job, worker: str):
+            where = {"workers": [worker], "allow_other_workers": False, "pure": False}
+            if job.student is None:
+                return self.client.submit(observe, chapters[job.assignment], **where)
+            submission = submission_of(self.course, job.assignment, job.student, writer)
+            return self.client.submit(grade, chapters[job.assignment], references[job.assignment], submission, **where)
 
-    def close(self, abort: bool = False) -> None:
-        """No more tasks: each worker ends once its kernel pool is down. ``abort`` (the run
-        failed): a worker still busy, or still starting, is stopped rather than waited for."""
-        for worker in self.workers:
-            if worker.task is not None:
-                worker.process.kill()
-            elif abort:
-                worker.process.terminate()  # it closes its kernel pool and ends
-            worker.close()
-        for worker in self.workers:
-            worker.wait()
-        self.selector.close()
+        def done(job: Job, future, error: str | None) -> None:
+            run = runs[job.assignment]
+            result = future.result() if future is not None else None
+            if result is not None:
+                run.seconds += result.seconds
+                run.pooled_kernels += result.pooled_kernels
+                run.pools_started += result.pools_started
+            if job.student is None:
+                if error:
+                    unobserved[job.assignment] = error
+                else:  # a task's result of its own, as the chapter is: the observer may die
+                    references[job.assignment] = self.client.submit(carried, result, pure=False)
+                    keep_reference(self.course, result.files)
+                return
+            progress.advance(bar)
+            if result is not None:
+                record_grading(self.course.root, job.assignment, job.student, result.seconds, bool(result.replaced),
+                               result.error)
+            if result is not None and result.success:
+                writer.write(job.assignment, job.student, result)
+                mark_graded(self.course, job.assignment, job.student)
+                run.graded.append(job.student)
+                if result.replaced:
+                    run.failed.append(job.student)
+            else:
+                ungraded.append(f"{job.student}/{job.assignment}: {error or result.error}")
 
-
-def run_tasks(course: Course, tasks: list[Task], jobs: int, on_done,
-              kernel_pool: bool = True) -> dict[Task, WorkerResult]:
-    """Run ``tasks`` on at most ``jobs`` new workers (``Crew.run``)."""
-    with Crew(course, min(jobs, len(tasks)), kernel_pool) as crew:
-        return crew.run(tasks, on_done)
+        try:
+            Dispatcher(self.workers, submit, done, no_worker_s=self.no_worker_s).run(pending, set(references))
+        finally:
+            writer.close()
+        if unobserved:
+            raise PipelineError("no submission of these chapters was graded, because their reference could not be "
+                                "observed:\n  " + "\n  ".join(f"{a}: {e}" for a, e in unobserved.items()))
+        if ungraded:
+            raise PipelineError("these submissions could not be graded, not even as empty copies (the others were; "
+                                "run autograde again to retry these):\n  " + "\n  ".join(ungraded))
+        return list(runs.values())
 
 
 def submitted_students(course: Course, assignment: str) -> list[str]:
@@ -167,61 +204,17 @@ def work_expected(course: Course, assignments: list[str], resume: bool) -> bool:
                                  for student in submitted_students(course, assignment))
 
 
-def grade_assignments(course: Course, assignments: list[str], jobs: int | None = None, resume: bool = True,
-                      progress: Progress | None = None, kernel_pool: bool = True,
-                      crew: Crew | None = None) -> list[GradingRun]:
-    """Grade every submission of ``assignments`` (intake already done), in parallel and
-    resumably: one set of workers for all of them (``crew`` when started already), each
-    assignment's reference observed once first."""
-    runs = {assignment: GradingRun(assignment) for assignment in assignments}
-    observations, gradings = [], []
-    for assignment, run in runs.items():
-        submitted = submitted_students(course, assignment)
-        run.skipped = [s for s in submitted if resume and is_current(course, assignment, s)]
-        pending = [s for s in submitted if s not in run.skipped]
-        if pending:
-            observations.append(Task(assignment))
-            gradings += [Task(assignment, student) for student in pending]
-    # every reference first, so that no assignment's submissions wait for theirs while a worker is idle
-    tasks = observations + gradings
-    if not tasks:
-        return list(runs.values())
+def new_progress() -> Progress:
+    return Progress(TextColumn("{task.description:24s}"), BarColumn(), MofNCompleteColumn(),
+                    TimeRemainingColumn(), transient=True)
+
+
+def grade_assignments(course: Course, grader: Grader | None, assignments: list[str], resume: bool = True,
+                      progress: Progress | None = None) -> list[GradingRun]:
+    """Grade with ``grader``; None when nothing was left to grade (``work_expected``)."""
+    if grader is None:
+        return [GradingRun(a, skipped=submitted_students(course, a)) for a in assignments]
     owned = progress is None
-    progress = progress or Progress(TextColumn("{task.description:24s}"), BarColumn(), MofNCompleteColumn(),
-                                    TimeRemainingColumn(), transient=True)
-    bar = progress.add_task("autograde", total=sum(task.student is not None for task in tasks))
-
-    def on_done(task: Task, result: WorkerResult) -> None:
-        run = runs[task.assignment]
-        run.seconds += result.seconds  # 0 when the worker died
-        run.pooled_kernels += result.pooled_kernels
-        run.pools_started += result.pools_started
-        if task.student is not None:
-            progress.advance(bar)
-
+    progress = progress or new_progress()
     with progress if owned else nullcontext():
-        if crew is not None:
-            results = crew.run(tasks, on_done)
-        else:
-            results = run_tasks(course, tasks, jobs or ParallelGrading().workers, on_done, kernel_pool)
-    unobserved, ungraded = [], []
-    for task, result in results.items():
-        if task.student is None:
-            if not result.success:
-                unobserved.append(f"{task.assignment}: {result.error}")
-            continue
-        if not result.success:
-            ungraded.append(f"{task.student}/{task.assignment}: {result.error}")
-            continue
-        run = runs[task.assignment]
-        if result.replaced:
-            run.failed.append(task.student)
-        mark_graded(course, task.assignment, task.student)
-        run.graded.append(task.student)
-    if unobserved:
-        raise PipelineError("no submission of these chapters was graded, because their reference could "
-                            "not be observed:\n  " + "\n  ".join(unobserved))
-    if ungraded:
-        raise PipelineError("these submissions could not be graded, not even as empty copies (the others "
-                            "were; run autograde again to retry these):\n  " + "\n  ".join(ungraded))
-    return list(runs.values())
+        return grader.grade(assignments, resume, progress)

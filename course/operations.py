@@ -142,34 +142,37 @@ def refuse_missing_protections() -> None:
 
 
 def autograde(course: Course, assignment: str | None = None, jobs: int | None = None, resume: bool = True,
-              progress=None, kernel_pool: bool = True) -> list:
-    """Grade every collected submission (in parallel, skipping those graded and unchanged; with
-    ``kernel_pool``, in kernels forked from a warm zygote rather than started afresh). ``jobs``
-    None: as many workers as ``c.ParallelGrading.jobs`` says."""
-    from .grading import Crew, ParallelGrading, grade_assignments, work_expected
+              progress=None, kernel_pool: bool = True, scheduler: str | None = None) -> list:
+    """Grade every collected submission (on a Dask cluster: this machine's own, of ``jobs``
+    workers, or the one at ``scheduler``; skipping those graded and unchanged; with
+    ``kernel_pool``, in kernels forked from a warm zygote rather than started afresh). None:
+    as ``c.ParallelGrading`` says."""
+    from .cluster import grading_client
+    from .grading import Grader, ParallelGrading, grade_assignments, work_expected
 
     to_grade = submitted_assignments(course, assignment)
     if not to_grade:
         raise PipelineError("there are no submissions to grade: run `make collect` first")
-    # the workers start first: they import nbgrader and warm their kernel pools while the config
-    # is checked, unless the config is to say how many to start
-    config = None
-    if jobs is None:
-        config = check_grading_config(course)
-        jobs = ParallelGrading(config=config).workers
-    crew = Crew(course, jobs, kernel_pool) if work_expected(course, to_grade, resume) else None
-    with crew or nullcontext():
-        if config is None:
-            config = check_grading_config(course)
+    config = check_grading_config(course)
+    settings = ParallelGrading(config=config)
+    scheduler = settings.scheduler if scheduler is None else scheduler
+    if not scheduler:
         refuse_missing_protections()
-        say_how_tests_are_decided(course, to_grade, config)
-        for name in to_grade:
-            if not (course.root / "release" / name).is_dir():
-                course.nbgrader("generate_assignment", name, "--force")
-            for student, notes in intake(course.root, name, course.notebook_names(name)).items():
-                print(f"{student}/{name}: " + "; ".join(notes))
-                record_intake(course.root, name, student, notes)
-        return grade_assignments(course, to_grade, jobs, resume, progress, kernel_pool, crew)
+    expected = work_expected(course, to_grade, resume)
+    # the workers start first: they import nbgrader and warm their kernel pools while the
+    # submissions are taken in
+    with grading_client(jobs or settings.workers, scheduler, course.root / settings.certificates) \
+            if expected else nullcontext() as client:
+        with Grader(course, client, dict(config.get("SandboxSettings", {})), kernel_pool) \
+                if client else nullcontext() as grader:
+            say_how_tests_are_decided(course, to_grade, config)
+            for name in to_grade:
+                if not (course.root / "release" / name).is_dir():
+                    course.nbgrader("generate_assignment", name, "--force")
+                for student, notes in intake(course.root, name, course.notebook_names(name)).items():
+                    print(f"{student}/{name}: " + "; ".join(notes))
+                    record_intake(course.root, name, student, notes)
+            return grade_assignments(course, grader, to_grade, resume, progress)
 
 
 def feedback(course: Course, assignment: str | None = None) -> list[Path]:

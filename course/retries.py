@@ -11,7 +11,7 @@ from traitlets.config import Configurable
 from .course_dir import Course
 from .deploy.postgres import wait_for_database
 from .intake import replace_with_release
-from .worker_pipe import WorkerResult
+from .portable import Graded
 
 
 DATABASE_LOST = "OperationalError"  # SQLAlchemy's error for a database it cannot reach or use
@@ -41,7 +41,7 @@ class RetryPolicy(Configurable):
         help="Seconds to wait for the gradebook's database to answer again before each of those "
         "attempts.").tag(config=True)
 
-    def grade_submission(self, api, course: Course, assignment: str, student: str) -> WorkerResult:
+    def grade_submission(self, api, course: Course, assignment: str, student: str) -> Graded:
         """Autograde one submission with nbgrader's API (``api``), as this policy says."""
         def autograde() -> str | None:
             """None once graded, else the last error nbgrader's log names. Where the gradebook's
@@ -60,14 +60,20 @@ class RetryPolicy(Configurable):
                 break
             error = autograde()
         if error is not None and DATABASE_LOST in error:  # not the submission's fault: left for the next run
-            return WorkerResult(success=False, replaced=False, error=f"the gradebook's database is unreachable: {error}")
-        replaced = error is not None
-        if replaced:
+            return Graded(success=False, error=f"the gradebook's database is unreachable: {error}")
+        reason = ""
+        if error is not None:
             # the error's name only: its message can quote the submission's outputs, which may
             # carry hidden tests
-            for notebook in course.notebook_names(assignment):
-                replace_with_release(course.root / "submitted" / student / assignment, notebook,
-                                     course.root / "release" / assignment,
-                                     f"the grader could not run it ({error.split(':')[0]})")
+            reason = f"the grader could not run it ({error.split(':')[0]})"
+            replace_submission(course, assignment, student, reason)
             error = autograde()
-        return WorkerResult(success=error is None, replaced=replaced, error=error or "")
+        return Graded(success=error is None, replaced=reason, error=error or "")
+
+
+def replace_submission(course: Course, assignment: str, student: str, reason: str) -> None:
+    """Grade an empty copy of each of the assignment's released notebooks in place of the
+    student's, which is kept beside it."""
+    for notebook in course.notebook_names(assignment):
+        replace_with_release(course.root / "submitted" / student / assignment, notebook,
+                             course.root / "release" / assignment, reason)

@@ -1,84 +1,222 @@
-"""A grading worker: ``python -m course.worker COURSE_ROOT pool|no-pool``, started by a grading
-run (``course.worker_pipe.Worker``). It reads one task a line from stdin, observes an
-assignment's reference or grades a submission (``retries.RetryPolicy``), and writes one result
-a line, with its kernel pool's counters so far."""
+"""A grading host's side of a run: a Dask worker with the course's ``GradingPlugin``.
+
+The plugin, sent by the instructor's process when a run begins, keeps the worker's kernel pool
+(``autograders.sandbox.pool``) warm from one submission to the next, and the chapters it was
+sent, each unpacked once into a course folder of its own under the worker's local directory.
+``observe`` runs a chapter's reference there; ``grade`` grades one submission there and sends
+back the graded folder and the gradebook's rows for it: nothing is written where the instructor's
+course lives. A worker running other course code than the run's refuses every task, and is never
+given one: the run asks each worker's ``plugin_state`` first.
+"""
 from __future__ import annotations
 
+import asyncio
 import gc
-import os
-import signal
-import sys
+import hashlib
+import shutil
+import threading
 import time
-from contextlib import nullcontext
+import warnings
 from dataclasses import replace
+from functools import cache
 from pathlib import Path
 
-from .course_dir import Course, source_notebooks
-from .retries import RetryPolicy
-from .worker_pipe import Task, WorkerResult
+from distributed import WorkerPlugin, get_worker
+
+from .course_dir import REPO, Course
+from .portable import Chapter, Graded, Submission, pack, unpack
+
+PLUGIN = "course-grading"
 
 
-def observe_reference(course: Course, assignment: str, config) -> None:
-    """Run the assignment's reference once (cached), before its submissions are judged against it."""
-    from autograders.execute import SandboxedExecute
-    from autograders.reference import grading_seed, reference_reports
+@cache
+def code_version() -> str:
+    """A digest of the course code this process runs (its engine, its commands and its pins)."""
+    hashed = hashlib.sha256()
+    files = sorted(p for folder in ("autograders", "course") for p in (REPO / folder).rglob("*.py")
+                   if "tests" not in p.relative_to(REPO).parts)
+    for path in [*files, REPO / "requirements.txt"]:
+        hashed.update(path.relative_to(REPO).as_posix().encode() + b"\0" + path.read_bytes())
+    return hashed.hexdigest()[:16]
 
-    for notebook in source_notebooks(assignment, course.root):
-        seed = grading_seed(course.root, assignment, notebook.stem)
-        reference_reports(course.root, notebook, seed, SandboxedExecute(config=config).preprocess)
+
+class WrongCode(RuntimeError):
+    """This worker runs other course code than the run that sent the task."""
 
 
-def run_task(task: Task, api, course: Course, config, retries: RetryPolicy) -> WorkerResult:
-    """One task's result; an exception is the result's error, and the worker goes on."""
+class ScratchCourse:
+    """One chapter, unpacked on this worker: a course folder with its own SQLite gradebook."""
+
+    def __init__(self, chapter: Chapter, root: Path):
+        from nbgrader.apps.api import NbGraderAPI
+
+        from .retries import RetryPolicy
+
+        self.chapter, self.root = chapter, root
+        shutil.rmtree(root, ignore_errors=True)
+        unpack(chapter.files, root)
+        (root / "gradebook.db").write_bytes(chapter.gradebook)
+        self.db_url = f"sqlite:///{root / 'gradebook.db'}"
+        self.course = Course(root)
+        self.config = self.course.config()
+        self.config.CourseDirectory.root = str(root)
+        self.config.CourseDirectory.db_url = self.db_url
+        self.api = NbGraderAPI(config=self.config)
+        self.retries = RetryPolicy(config=self.config)
+        self.observed = False  # the reference's reports are here
+
+    def observe(self) -> dict[str, bytes]:
+        """The reference's reports for this chapter, observed here: their cache files."""
+        from autograders.execute import SandboxedExecute
+        from autograders.reference import grading_seed, reference_reports
+
+        for notebook in self.chapter.notebooks:
+            seed = grading_seed(self.root, self.chapter.assignment, notebook)
+            source = self.root / "source" / self.chapter.assignment / f"{notebook}.ipynb"
+            reference_reports(self.root, source, seed, SandboxedExecute(config=self.config).preprocess)
+        return pack(self.root / ".grading_cache" / "reference")
+
+    def grade(self, submission: Submission) -> Graded:
+        from nbgrader.api import Gradebook
+
+        from .gradebook_rows import prepare_submission, submission_rows
+
+        assignment, student = submission.assignment, submission.student
+        for folder in ("submitted", "autograded"):
+            shutil.rmtree(self.root / folder, ignore_errors=True)
+        unpack(submission.files, self.root / "submitted" / student / assignment)
+        with Gradebook(self.db_url) as gb:
+            if _submitted(gb, assignment, student):  # graded here before, in an earlier run
+                gb.remove_submission(assignment, student)
+            prepare_submission(gb, assignment, student, submission.extension_s)
+        graded = self.retries.grade_submission(self.api, self.course, assignment, student)
+        if not graded.success:
+            return graded
+        with Gradebook(self.db_url) as gb:
+            rows = submission_rows(gb, assignment, student)
+        return Graded(success=True, error=graded.error, replaced=graded.replaced, rows=rows,
+                      files=pack(self.root / "autograded" / student / assignment))
+
+
+def _submitted(gb, assignment: str, student: str) -> bool:
+    from nbgrader.api import MissingEntry
+
     try:
-        if task.student is None:
-            observe_reference(course, task.assignment, config)
-            return WorkerResult(success=True)
-        return retries.grade_submission(api, course, task.assignment, task.student)
-    except Exception as error:  # noqa: BLE001 - the parent reports it; the worker goes on
-        return WorkerResult(success=False, error=f"{type(error).__name__}: {error}"[:2000])
+        gb.find_submission(assignment, student)
+    except MissingEntry:
+        return False
+    return True
 
 
-def worker_main(root: str, pool: str = "pool") -> int:
-    """A worker: run each task read from stdin (a JSON line); one JSON line per result on
-    stdout, with the worker's kernel pool counters so far."""
-    from nbgrader.apps.api import NbGraderAPI
+class GradingPlugin(WorkerPlugin):
+    """The course on one Dask worker: its kernel pool, with the run's sandbox settings, and the
+    chapters it was sent. ``sandbox`` is the run's config for ``SandboxSettings``."""
 
-    from autograders.sandbox.config import SandboxSettings
-    from autograders.sandbox.pool import KernelPool
+    name = PLUGIN
 
-    # Results go to the parent on a private copy of stdout; the kernels and pools this process
-    # starts inherit /dev/null instead, so that the parent sees the pipe close when it dies.
-    results = os.fdopen(os.dup(sys.stdout.fileno()), "w", buffering=1)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
-    os.close(devnull)
-    # stopped (the run failed before it had work for this worker): close the kernel pool on the way out
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
-    os.chdir(root)
-    course = Course(Path(root))
-    config = course.config()
-    api = NbGraderAPI(config=config)
-    retries = RetryPolicy(config=config)
-    # nbgrader, nbconvert and SQLAlchemy, imported, are kept for good: frozen, the full garbage
-    # collections that grading's churn sets off no longer walk them
-    gc.freeze()
-    # the pool's sandbox has the limits the configuration gives the kernels it forks
-    sandbox = SandboxSettings(config=config)
-    with KernelPool(sandbox=sandbox) if pool == "pool" else nullcontext() as kernels:
-        if kernels is not None:
-            kernels.ready()  # warm while the first task is on its way; then after each task
-        for line in sys.stdin:
-            start = time.monotonic()
-            result = run_task(Task.from_json(line), api, course, config, retries)
-            if kernels is not None:
-                kernels.ready()  # cleared for the next submission, or replaced
-            counted = replace(result, seconds=time.monotonic() - start,
-                              pooled_kernels=kernels.kernels_served if kernels else 0,
-                              pools_started=kernels.pools_started if kernels else 0)
-            print(counted.to_json(), file=results)
-    return 0
+    def __init__(self, code: str, sandbox: dict, kernel_pool: bool = True):
+        self.code, self.sandbox, self.kernel_pool = code, sandbox, kernel_pool
+
+    async def setup(self, worker) -> None:
+        self.state = "starting"
+        # nbgrader's autograde adds a submission's rows after building them, and SQLAlchemy warns
+        # of each on the way: noise in the run's terminal, which a worker's output reaches
+        warnings.filterwarnings("ignore", message=".*not in session, add operation along.*")
+        self.address = worker.address
+        self.folder = Path(worker.local_directory) / "course"
+        self.chapters: dict[str, ScratchCourse] = {}
+        self.pool = None
+        self._reported = (0, 0)  # the pool's counters in the last result
+        mine = code_version()
+        self.refusal = (None if mine == self.code else
+                        f"the worker at {worker.address} runs course code {mine}, the run's is {self.code}: "
+                        "check out the instructor's commit there and run `make setup`")
+        self._starter = None
+        if self.refusal is None and self.kernel_pool:
+            # started in a thread of its own, which a worker told to close while the pool starts waits for
+            self.pool = self._new_pool()
+            self._starter = threading.Thread(target=self.pool.ready, daemon=True)
+            self._starter.start()
+            await asyncio.to_thread(self._starter.join)
+        self.state = self.refusal or "ready"
+
+    def _new_pool(self):
+        from nbgrader.apps.api import NbGraderAPI  # noqa: F401 - imported once, before the first task
+        from traitlets.config import Config
+
+        from autograders.sandbox.config import SandboxSettings
+        from autograders.sandbox.pool import KernelPool
+
+        # nbgrader, nbconvert and SQLAlchemy, imported, are kept for good: frozen, the full garbage
+        # collections that grading's churn sets off no longer walk them
+        gc.freeze()
+        return KernelPool(sandbox=SandboxSettings(config=Config({"SandboxSettings": self.sandbox})))
+
+    async def teardown(self, worker) -> None:
+        if self._starter is not None:
+            await asyncio.to_thread(self._starter.join)
+        if self.pool is not None:
+            await asyncio.to_thread(self.pool.close)
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def scratch(self, chapter: Chapter, reference: Graded | None) -> ScratchCourse:
+        if self.refusal is not None:
+            raise WrongCode(self.refusal)
+        if chapter.code != self.code or (reference is not None and reference.code != self.code):
+            raise WrongCode(f"a chapter or reference from course code other than {self.code} was sent "
+                            f"to the worker at {self.address}")
+        if chapter.key not in self.chapters:
+            self.chapters[chapter.key] = ScratchCourse(chapter, self.folder / chapter.key)
+        scratch = self.chapters[chapter.key]
+        if reference is not None and not scratch.observed:
+            unpack(reference.files, scratch.root / ".grading_cache" / "reference")
+            scratch.observed = True
+        return scratch
+
+    def counted(self, work) -> Graded:
+        """``work()``'s result, with the worker's time and what its kernel pool did since the last
+        result (the pool's first start is in the first); the pool is made ready for the next task
+        (cleared, or replaced) before the result goes back."""
+        start = time.monotonic()
+        result = work()
+        served = started = 0
+        if self.pool is not None:
+            self.pool.ready()
+            served, started = (self.pool.kernels_served - self._reported[0], self.pool.pools_started - self._reported[1])
+            self._reported = (self.pool.kernels_served, self.pool.pools_started)
+        return replace(result, seconds=time.monotonic() - start, pooled_kernels=served, pools_started=started,
+                       worker=self.address, code=self.code)
 
 
-if __name__ == "__main__":
-    sys.exit(worker_main(*sys.argv[1:3]))
+def plugin_state(dask_worker) -> str:
+    """``client.run``'s question to a worker: "ready", "starting", or why it refuses the run."""
+    plugin = dask_worker.plugins.get(PLUGIN)
+    return getattr(plugin, "state", "starting")
+
+
+def _plugin() -> GradingPlugin:
+    plugin = get_worker().plugins.get(PLUGIN)
+    if plugin is None:
+        raise WrongCode(f"the worker at {get_worker().address} has no course plugin: it joined after the run began")
+    return plugin
+
+
+def carried(data):
+    """A Dask task: its argument itself (a chapter, a reference), held by the worker that ran it and
+    fetched from there by the others, each once; the scheduler, which keeps the task, can run it
+    again if every worker holding it died."""
+    return data
+
+
+def observe(chapter: Chapter) -> Graded:
+    """A Dask task: observe the chapter's reference (one worker does, for all); its reports' files."""
+    plugin = _plugin()
+    scratch = plugin.scratch(chapter, None)
+    return plugin.counted(lambda: Graded(success=True, files=scratch.observe()))
+
+
+def grade(chapter: Chapter, reference: Graded, submission: Submission) -> Graded:
+    """A Dask task: grade one submission against its chapter's reference."""
+    plugin = _plugin()
+    scratch = plugin.scratch(chapter, reference)
+    return plugin.counted(lambda: scratch.grade(submission))

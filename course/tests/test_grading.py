@@ -81,35 +81,35 @@ def test_a_reference_that_fails_its_own_tests_stops_its_chapter(toy_course):
 
 
 def test_workers_started_for_a_run_that_fails_before_grading_are_stopped_with_their_pools(monkeypatch, toy_course):
-    """The workers start before the configuration is checked (they warm up meanwhile); when the
-    check refuses it, they end at once, each closing its kernel pool, and nothing is graded."""
-    workers = []
-
-    class Recorded(grading.Worker):
-        def __init__(self, *args):
-            super().__init__(*args)
-            workers.append(self)
-
-    monkeypatch.setattr(grading, "Worker", Recorded)
+    """The workers start before the submissions are taken in (they warm up meanwhile); when the
+    run fails there, they end at once, each closing its kernel pool, and nothing is graded."""
     pools_before = set(Path(tempfile.gettempdir()).glob("course-pool-*"))
-    check = operations.check_grading_config
+    tell = operations.say_how_tests_are_decided
 
-    def check_once_the_pools_are_up(course):
+    def fail_once_the_pools_are_up(*args):
         deadline = time.monotonic() + 60
         while (len({sock.parent for sock in Path(tempfile.gettempdir()).glob("course-pool-*/zygote.sock")}
                     - pools_before) < 2 and time.monotonic() < deadline):
             time.sleep(0.05)
-        return check(course)
+        tell(*args)
+        raise PipelineError("the run failed while its workers warmed up")
 
-    monkeypatch.setattr(operations, "check_grading_config", check_once_the_pools_are_up)
+    monkeypatch.setattr(operations, "say_how_tests_are_decided", fail_once_the_pools_are_up)
+    toy_course.submit_notebook("someone", toy.ASSIGNMENT, _reference(toy_course))
+    with pytest.raises(PipelineError, match="warmed up"):
+        operations.autograde(toy_course, toy.ASSIGNMENT, jobs=2)
+    assert not _left_running(_grading_processes())  # the workers, their pools, their kernels
+    assert set(Path(tempfile.gettempdir()).glob("course-pool-*")) == pools_before  # each pool closed
+    assert not (toy_course.root / "autograded").exists()
+
+
+def test_a_config_that_would_not_sandbox_the_kernels_starts_nothing(toy_course):
     with open(toy_course.root / "nbgrader_config.py", "a") as config:
         config.write("\nc.SandboxedExecute.kernel_name = 'python3'\n")
     toy_course.submit_notebook("someone", toy.ASSIGNMENT, _reference(toy_course))
     with pytest.raises(PipelineError, match="kernel"):
         operations.autograde(toy_course, toy.ASSIGNMENT, jobs=2)
-    assert len(workers) == 2 and all(worker.process.poll() is not None for worker in workers)
-    assert set(Path(tempfile.gettempdir()).glob("course-pool-*")) == pools_before  # each pool closed
-    assert not (toy_course.root / "autograded").exists()
+    assert not _grading_processes() and not (toy_course.root / "autograded").exists()
 
 
 def test_a_submission_nbgrader_gives_up_on_is_graded_as_an_empty_copy_with_the_reason(toy_course):
@@ -154,6 +154,12 @@ def _descendants(pid: int, processes: dict) -> list[int]:
     return [child for child in processes if under(child)]
 
 
+def _grading_processes() -> list[int]:
+    """This process's descendants but multiprocessing's resource tracker, which lives as long as it."""
+    processes = _processes()
+    return [pid for pid in _descendants(os.getpid(), processes) if "resource_tracker" not in processes[pid][1]]
+
+
 def _running_kernels(worker: int, processes: dict) -> list[int]:
     """The kernels under a grading worker: forked by its pool's zygote, or started by ipykernel."""
     def kernel(pid):
@@ -165,13 +171,13 @@ def _running_kernels(worker: int, processes: dict) -> list[int]:
 
 
 def _kill_worker_while_it_grades(course, times: int) -> tuple[list[int], list[int]]:
-    """Kill the course's grading worker ``times`` times, each while a kernel of it runs: the
-    workers killed, and the processes they had started."""
+    """Kill a grading worker of this process's local cluster ``times`` times, each while a kernel
+    of it runs: the workers killed, and the processes they had started."""
     killed, orphans, deadline = [], [], time.monotonic() + 120
     while len(killed) < times and time.monotonic() < deadline:
         processes = _processes()
-        workers = [pid for pid, (_, command) in processes.items()
-                   if "course.worker" in command and str(course.root) in command and pid not in killed]
+        workers = [pid for pid, (parent, command) in processes.items()
+                   if parent == os.getpid() and "spawn_main" in command and pid not in killed]
         busy = [pid for pid in workers if _running_kernels(pid, processes)]
         if busy:
             orphans += _descendants(busy[0], processes)

@@ -1,135 +1,128 @@
-"""How the parallel grader's parent hands out tasks when workers die (fake workers, no kernels)."""
+"""How a run hands out tasks and reports workers that die, on a real local Dask cluster with fake
+tasks: no kernel runs here. A fake task kills its worker process on a student (or a chapter)
+whose name starts with "kill", and records the order in which it ran."""
 from __future__ import annotations
 
-import sys
-from collections import Counter
+import os
+import shutil
+from pathlib import Path
 
 import pytest
 
 from autograders.tests import toy
-from course import grading, operations
-from course.grading import run_tasks
-from course.worker_pipe import Task, WorkerResult
-from course.course_dir import Course, PipelineError
+from course import cluster, grading, operations
+from course.course_dir import PipelineError
+from course.portable import Graded
+from course.stamps import mark_graded
 
-# A worker that answers each task at once, and dies on a task named "kill…" (its reference when
-# the assignment is named so), or after half an answer on one named "half…": it reads the JSON
-# lines the real worker reads, and answers in kind.
-FAKE_WORKER = """
-import json, os, sys
-for line in sys.stdin:
-    task = json.loads(line)
-    if (task["student"] or task["assignment"]).startswith("kill"):
+ORDER = Path(os.environ.get("COURSE_FAKE_ORDER", "/tmp/course-fake-order"))
+
+
+def fake_observe(chapter):
+    if chapter.assignment.startswith("kill"):
         os._exit(1)
-    if (task["student"] or "").startswith("half"):
-        sys.stdout.write('{"success": tr')
-        sys.stdout.flush()
+    with open(ORDER, "a") as order:
+        order.write(f"observe {chapter.assignment}\n")
+    return Graded(success=True)
+
+
+def fake_grade(chapter, reference, submission):
+    if submission.student.startswith("kill"):
         os._exit(1)
-    print(json.dumps({"success": True, "error": "", "seconds": 0.0, "pooled_kernels": 0, "pools_started": 0}),
-          flush=True)
-"""
-
-
-class FakeWorker(grading.Worker):
-    started = 0
-
-    @staticmethod
-    def command(course, kernel_pool):
-        FakeWorker.started += 1
-        return [sys.executable, "-c", FAKE_WORKER]
+    with open(ORDER, "a") as order:
+        order.write(f"grade {submission.assignment}/{submission.student}\n")
+    return Graded(success=False, error="not graded in this test")
 
 
 @pytest.fixture
-def fake_workers(monkeypatch, tmp_path):
-    FakeWorker.started = 0
-    monkeypatch.setattr(grading, "Worker", FakeWorker)
-    return Course(tmp_path)
+def fake_tasks(monkeypatch, toy_course):
+    ORDER.unlink(missing_ok=True)
+    monkeypatch.setattr(grading, "observe", fake_observe)
+    monkeypatch.setattr(grading, "grade", fake_grade)
+    yield toy_course
+    ORDER.unlink(missing_ok=True)
 
 
-def _run(course, tasks, jobs):
-    done = Counter()
-    results = run_tasks(course, tasks, jobs, lambda task, result: done.update([task]))
-    assert all(count == 1 for count in done.values()), f"a task was finished twice: {done}"
-    assert set(done) == set(results)
-    return results
+def _add_chapter(course, name: str) -> None:
+    shutil.copytree(course.root / "source" / toy.ASSIGNMENT, course.root / "source" / name)
 
 
-@pytest.mark.parametrize("death", ["kill_me", "half_an_answer"])
-def test_a_task_that_kills_its_worker_is_retried_once_and_the_others_are_all_graded(fake_workers, death):
-    tasks = [Task("ch")] + [Task("ch", s) for s in ("a", death, "b", "c", "d")]
-    results = _run(fake_workers, tasks, jobs=2)
-    assert results[Task("ch", death)] == WorkerResult(success=False, error="the grading process died, twice")
-    assert all(results[task].success for task in tasks if task.student != death)
-    assert FakeWorker.started == 4  # two, and one in place of each that died
+def _submit(course, assignment: str, *students: str) -> None:
+    for student in students:
+        folder = course.root / "submitted" / student / assignment
+        folder.mkdir(parents=True)
+        (folder / f"{toy.NOTEBOOK}.ipynb").write_text("{}")
 
 
-def test_workers_are_replaced_only_so_often_and_what_is_left_fails_plainly(fake_workers):
-    tasks = [Task("ch")] + [Task("ch", s) for s in ("kill_1", "kill_2", "a")]
-    results = _run(fake_workers, tasks, jobs=1)
-    assert FakeWorker.started == 2  # one, and one replacement: then no worker is left
-    assert results[Task("ch", "kill_1")].error == "the grading process died, twice"
-    assert {results[Task("ch", s)].error for s in ("kill_2", "a")} == {"every grading process died"}
+def _ungraded(error: str) -> dict[str, str]:
+    """``{student/assignment: reason}`` from a run's error."""
+    lines = [line.strip() for line in error.splitlines()[1:]]
+    return dict(line.split(": ", 1) for line in lines)
 
 
-def test_a_reference_that_kills_its_workers_drops_its_chapter_only(fake_workers):
-    tasks = [Task("kill_chapter"), Task("kill_chapter", "a"), Task("ok"), Task("ok", "b")]
-    results = _run(fake_workers, tasks, jobs=2)
-    assert results[Task("kill_chapter")].error == "the grading process died, twice"
-    assert Task("kill_chapter", "a") not in results  # dropped: its reference could not be observed
-    assert results[Task("ok")].success and results[Task("ok", "b")].success
+def _grading(course, jobs: int, assignment=None) -> str:
+    with pytest.raises(PipelineError) as error:
+        operations.autograde(course, assignment, jobs=jobs, kernel_pool=False)  # no kernel runs here
+    return str(error.value)
 
 
-def test_the_workers_start_before_intake_and_none_start_when_nothing_is_left_to_grade(monkeypatch, toy_course):
-    FakeWorker.started = 0
-    monkeypatch.setattr(grading, "Worker", FakeWorker)
-    started_by_intake = []
+def test_a_task_that_kills_its_worker_twice_is_reported_and_the_others_are_all_done(fake_tasks):
+    _submit(fake_tasks, toy.ASSIGNMENT, "a", "kill_me", "b", "c", "d")
+    ungraded = _ungraded(_grading(fake_tasks, jobs=2))
+    assert ungraded == {f"{s}/{toy.ASSIGNMENT}": "not graded in this test" for s in "abcd"} | {
+        f"kill_me/{toy.ASSIGNMENT}": grading.WORKER_DIED}
+    done = ORDER.read_text().splitlines()
+    assert sorted(done) == sorted(f"grade {toy.ASSIGNMENT}/{s}" for s in "abcd") + [f"observe {toy.ASSIGNMENT}"]
+
+
+def test_a_reference_that_kills_its_workers_drops_its_chapter_only(fake_tasks):
+    _add_chapter(fake_tasks, "kill_chapter")
+    _submit(fake_tasks, "kill_chapter", "a")
+    _submit(fake_tasks, toy.ASSIGNMENT, "b")
+    error = _grading(fake_tasks, jobs=2)
+    assert f"kill_chapter: {grading.WORKER_DIED}" in error and "reference could not be observed" in error
+    assert f"grade {toy.ASSIGNMENT}/b" in ORDER.read_text() and "grade kill_chapter" not in ORDER.read_text()
+
+
+def test_every_chapters_reference_runs_before_any_submission(fake_tasks):
+    """A chapter's submissions wait for its reference: were it run only after the submissions
+    of the chapters before it, a worker would sit idle while another observes it."""
+    _add_chapter(fake_tasks, "01_toy")
+    for chapter in (toy.ASSIGNMENT, "01_toy"):
+        _submit(fake_tasks, chapter, "a", "b")
+    _grading(fake_tasks, jobs=1)
+    done = ORDER.read_text().splitlines()
+    assert done[:2] == [f"observe {toy.ASSIGNMENT}", "observe 01_toy"] and len(done) == 6, done
+
+
+def test_the_workers_start_before_intake_and_none_start_when_nothing_is_left_to_grade(monkeypatch, fake_tasks):
+    clients, during_intake = [], []
+    open_client = cluster.grading_client
+
+    def recorded(jobs, *args):
+        clients.append(jobs)
+        return open_client(jobs, *args)
+
+    monkeypatch.setattr(cluster, "grading_client", recorded)
     intake = operations.intake
-    monkeypatch.setattr(operations, "intake", lambda *args: started_by_intake.append(FakeWorker.started)
-                        or intake(*args))
-    toy_course.submit_notebook("someone", toy.ASSIGNMENT, toy.toy_notebook())
+    monkeypatch.setattr(operations, "intake", lambda *args: during_intake.append(len(clients)) or intake(*args))
+    _submit(fake_tasks, toy.ASSIGNMENT, "someone")
+    _grading(fake_tasks, jobs=2)
+    assert clients == [2] and during_intake == [1]
+    (fake_tasks.root / "autograded" / "someone" / toy.ASSIGNMENT).mkdir(parents=True)  # as if graded
+    mark_graded(fake_tasks, toy.ASSIGNMENT, "someone")
 
-    (run,) = operations.autograde(toy_course, toy.ASSIGNMENT, jobs=2)
-    assert run.graded == ["someone"] and started_by_intake == [2]
-    (toy_course.root / "autograded" / "someone" / toy.ASSIGNMENT).mkdir(parents=True)  # what nbgrader writes
-
-    (again,) = operations.autograde(toy_course, toy.ASSIGNMENT, jobs=2)
-    assert again.skipped == ["someone"] and FakeWorker.started == 2  # a resumed run with no work starts none
-
+    (again,) = operations.autograde(fake_tasks, toy.ASSIGNMENT, jobs=2, kernel_pool=False)
+    assert again.skipped == ["someone"] and clients == [2]  # a resumed run with no work starts none
 
 
-def test_every_chapters_reference_is_handed_out_before_any_submission(monkeypatch, tmp_path):
-    """A chapter's submissions wait for its reference: were it handed out only after the
-    submissions of the chapters before it, a worker would sit idle while another observes it."""
-    given = []
-
-    class RecordingCrew:
-        def __init__(self, *args):
-            pass
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            pass
-
-        def run(self, tasks, on_done):
-            given.extend(tasks)
-            return {task: WorkerResult(success=task.student is None, error="not graded in this test") for task in tasks}
-
-    monkeypatch.setattr(grading, "Crew", RecordingCrew)
-    for chapter in ("ch1", "ch2"):
-        for student in ("a", "b"):
-            (tmp_path / "submitted" / student / chapter).mkdir(parents=True)
-    with pytest.raises(PipelineError, match="could not be graded"):
-        grading.grade_assignments(Course(tmp_path), ["ch1", "ch2"], jobs=2, resume=False)
-    assert given == [Task("ch1"), Task("ch2"), Task("ch1", "a"), Task("ch1", "b"), Task("ch2", "a"), Task("ch2", "b")]
-
-
-def test_the_configs_jobs_set_the_workers_when_the_run_names_none(monkeypatch, toy_course):
-    FakeWorker.started = 0
-    monkeypatch.setattr(grading, "Worker", FakeWorker)
-    with open(toy_course.root / "nbgrader_config.py", "a") as config:
+def test_the_configs_jobs_set_the_workers_when_the_run_names_none(monkeypatch, fake_tasks):
+    clients = []
+    open_client = cluster.grading_client
+    monkeypatch.setattr(cluster, "grading_client", lambda jobs, *args: clients.append(jobs) or open_client(jobs, *args))
+    with open(fake_tasks.root / "nbgrader_config.py", "a") as config:
         config.write("\nc.ParallelGrading.jobs = 3\n")
-    toy_course.submit_notebook("someone", toy.ASSIGNMENT, toy.toy_notebook())
-    (run,) = operations.autograde(toy_course, toy.ASSIGNMENT)
-    assert run.graded == ["someone"] and FakeWorker.started == 3
+    _submit(fake_tasks, toy.ASSIGNMENT, "someone")
+    with pytest.raises(PipelineError, match="not graded in this test"):
+        operations.autograde(fake_tasks, toy.ASSIGNMENT, kernel_pool=False)
+    assert clients == [3]
