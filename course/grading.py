@@ -22,6 +22,7 @@ from traitlets import Integer
 from traitlets.config import Configurable
 
 from .course_dir import Course, PipelineError
+from .report.records import record_grading
 from .stamps import is_current, mark_graded
 from .worker_pipe import WORKER_DIED, Task, Worker, WorkerResult
 
@@ -197,6 +198,8 @@ def grade_assignments(course: Course, assignments: list[str], jobs: int | None =
         run.pooled_kernels += result.pooled_kernels
         run.pools_started += result.pools_started
         if task.student is not None:
+            if result.success:  # the worker's time on it, for the instructor's report
+                record_grading(course.root, task.assignment, task.student, result.seconds, result.replaced, result.error)
             progress.advance(bar)
 
     with progress if owned else nullcontext():
