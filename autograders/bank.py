@@ -156,8 +156,9 @@ def address_space_capped(headroom: int):
         return
     soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     cap = mapped + headroom
-    if hard != resource.RLIM_INFINITY:
-        cap = min(cap, hard)
+    for limit in (soft, hard):  # never looser than the process already was
+        if limit != resource.RLIM_INFINITY:
+            cap = min(cap, limit)
     resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
     try:
         yield
@@ -177,7 +178,10 @@ def torch_defaults_restored():
     try:
         yield
     finally:
-        torch.set_default_device(device)
+        if torch.get_default_device() != device:
+            # a cpu default is torch's own, with no default set: setting it would turn on a device
+            # mode for every factory call that a grading kernel never has
+            torch.set_default_device(None if device == torch.device("cpu") else device)
         torch.set_default_dtype(dtype)
 
 

@@ -69,7 +69,6 @@ def test_the_probes_that_pretend_to_have_gpus_reach_the_cuda_branch_and_leave_to
     assert str(namespace["try_device"]()) == ("cuda:0" if real_count() > 0 else "cpu")
 
 
-
 def test_the_probe_that_pretends_to_realize_on_a_gpu_sees_the_device_asked_for_and_restores_to_empty():
     source = nbformat.read(source_notebook(CHAPTER), as_version=4)
     cells = {cell.metadata.get("nbgrader", {}).get("grade_id"): cell.source for cell in source.cells}
