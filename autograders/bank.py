@@ -156,13 +156,33 @@ def address_space_capped(headroom: int):
         return
     soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     cap = mapped + headroom
-    if hard != resource.RLIM_INFINITY:
-        cap = min(cap, hard)
+    for limit in (soft, hard):  # never looser than the process already was
+        if limit != resource.RLIM_INFINITY:
+            cap = min(cap, limit)
     resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
     try:
         yield
     finally:
         resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
+@contextlib.contextmanager
+def torch_defaults_restored():
+    """torch's default device and dtype as they were, after the block: every bank entry runs in
+    this one process, and a known-wrong answer that switches a default and never switches it back
+    (``torch.set_default_device("meta")``) must cost its own exercise, as it does in a grading
+    kernel of its own, not every entry graded after it."""
+    import torch  # the chapters' own dependency, not the engine's
+
+    device, dtype = torch.get_default_device(), torch.get_default_dtype()
+    try:
+        yield
+    finally:
+        if torch.get_default_device() != device:
+            # a cpu default is torch's own, with no default set: setting it would turn on a device
+            # mode for every factory call that a grading kernel never has
+            torch.set_default_device(None if device == torch.device("cpu") else device)
+        torch.set_default_dtype(dtype)
 
 
 def _run_cell(source: str, namespace: dict) -> str | None:
@@ -228,8 +248,9 @@ def sweep_seeds(source_notebook: Path, entries: list[BankEntry], seeds: list[int
             for entry in entries:
                 own = [g for g in tests if exercise_of(g, exercises) == entry.exercise and references[g]]
                 answered = dict(namespace)
-                _run_cell(answers[entry], answered)
-                passed = {g: _passes(_probe_of(tests[g], answered), references[g]) for g in own}
+                with torch_defaults_restored():
+                    _run_cell(answers[entry], answered)
+                    passed = {g: _passes(_probe_of(tests[g], answered), references[g]) for g in own}
                 for grade_id, ok in passed.items():
                     verdicts.setdefault((entry.student_id, grade_id), {}).setdefault(ok, []).append(seed)
                 if entry.correct and not all(passed.values()):

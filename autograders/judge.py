@@ -67,6 +67,11 @@ def judge_plain_cell(cell) -> Verdict:
     return Verdict(False, f"this test failed: it wrote to stderr ({DECIDED_INSIDE})")
 
 
+# how a test cell's verdict begins where the cell raised instead of reporting (a limit the grader
+# hit names itself: the report's grading health reads it)
+COULD_NOT_RUN = "this test could not run"
+
+
 def error_name(name) -> str:
     """``name`` if it is one of ``ERROR_NAMES``, else a phrase that says nothing of it."""
     return name if isinstance(name, str) and name in ERROR_NAMES else "an exception"
@@ -116,7 +121,7 @@ def judge_cell(cell, reference: dict) -> Verdict:
             visible, _ = split_hidden(cell.source)
             return Verdict(False, f"a public check failed: {public_check_message(visible, errors[0].get('evalue'))}")
         reason = error_name(errors[0].get("ename")) if errors else "no result"
-        return Verdict(False, f"this test could not run ({reason}). It is about: {topic}")
+        return Verdict(False, f"{COULD_NOT_RUN} ({reason}). It is about: {topic}")
     report = reports[0]
     if report.get("error"):
         return Verdict(False, f"your code raised {error_name(report['error'])} while being tested; "

@@ -7,9 +7,9 @@ import sys
 from contextlib import nullcontext
 from pathlib import Path
 
+from .course_dir import Course, PipelineError, assignments
 from .intake import intake
 from .report.records import record_intake
-from .course_dir import Course, PipelineError, assignments
 
 MISSING_EXCHANGE_HELP = "nothing has been released yet: run `make release` first"
 

@@ -51,9 +51,10 @@ def test_a_model_of_ten_billion_parameters_built_for_real_stops_at_the_memory_li
 
 
 def test_the_probes_that_pretend_to_have_gpus_reach_the_cuda_branch_and_leave_torch_as_it_was():
+    # they replace torch.cuda.device_count and torch.cuda.is_available (kept in agreement) for a moment
     source = nbformat.read(source_notebook(CHAPTER), as_version=4)
     cells = {cell.metadata.get("nbgrader", {}).get("grade_id"): cell.source for cell in source.cells}
-    real_count = torch.cuda.device_count
+    real_count, real_available = torch.cuda.device_count, torch.cuda.is_available
     namespace = {"__name__": "__main__"}
     assert run_cell_in_process(cells["setup"], namespace) is None
     assert run_cell_in_process(cells["try_device"], namespace) is None
@@ -62,8 +63,24 @@ def test_the_probes_that_pretend_to_have_gpus_reach_the_cuda_branch_and_leave_to
             contextlib.redirect_stderr(io.StringIO()):
         assert run_cell_in_process(cells["try_device_hidden_gpus"], namespace) is None
         observed = course_probe.observe(reported[0])
-    assert torch.cuda.device_count is real_count
+    assert torch.cuda.device_count is real_count and torch.cuda.is_available is real_available
     seen = observed["expectations"][0]["value"]
     assert "cuda:0" in seen and "cuda:1" in seen, seen
     assert str(namespace["try_device"]()) == ("cuda:0" if real_count() > 0 else "cpu")
 
+
+def test_the_probe_that_pretends_to_realize_on_a_gpu_sees_the_device_asked_for_and_restores_to_empty():
+    source = nbformat.read(source_notebook(CHAPTER), as_version=4)
+    cells = {cell.metadata.get("nbgrader", {}).get("grade_id"): cell.source for cell in source.cells}
+    real_to_empty = torch.nn.Module.to_empty
+    namespace = {"__name__": "__main__"}
+    assert run_cell_in_process(cells["setup"], namespace) is None
+    assert run_cell_in_process(cells["realize"], namespace) is None
+    reported = []
+    with in_process_probes(seed=12345), mock.patch.object(course_probe, "report", reported.append), \
+            contextlib.redirect_stderr(io.StringIO()):
+        assert run_cell_in_process(cells["realize_hidden_same_model"], namespace) is None
+        observed = course_probe.observe(reported[0])
+    assert torch.nn.Module.to_empty is real_to_empty
+    values = {e["name"]: e["value"] for e in observed["expectations"]}
+    assert values["device_given"] == [f"cuda:{12345 % 4}"], values

@@ -92,3 +92,17 @@ def test_an_answer_that_allocates_far_too_much_fails_at_once_in_the_sweep_and_th
         assert torch.ones(1000).sum().item() == 1000  # what fits still runs
     assert resource.getrlimit(resource.RLIMIT_AS) == before
     assert torch.empty(2**28).numel() == 2**28  # uncapped again, it is mapped
+
+
+def test_the_sweep_restores_torchs_defaults_as_a_fresh_kernel_has_them():
+    """After an entry that set a default device, the next entry meets torch as a kernel of its own
+    does: no default device, so no device mode forced on every factory call."""
+    import torch
+
+    from autograders.bank import torch_defaults_restored
+
+    with torch_defaults_restored():
+        torch.set_default_device("meta")
+        torch.set_default_dtype(torch.float64)
+    assert torch.get_default_device() == torch.device("cpu") and torch.get_default_dtype() == torch.float32
+    assert torch.as_tensor(torch.empty(2, device="meta")).device.type == "meta"  # a cpu mode would refuse it

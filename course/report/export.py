@@ -11,7 +11,7 @@ COLUMNS = ["assignment", "student_id", "exercise", "test", "score", "max_score",
 
 
 def write_per_test_csv(data: ClassData, path: Path) -> Path:
-    with open(path, "w", newline="") as file:
+    with open(path, "w", newline="", encoding="utf-8") as file:
         writer = csv.writer(file)
         writer.writerow(COLUMNS)
         for chapter in data.chapters:

@@ -4,12 +4,14 @@ and what intake and grading recorded (``records``)."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from autograders.bank import exercise_of
 from autograders.execute import GRADER_ERRORS, OUTPUT_DROPPED
+from autograders.judge import COULD_NOT_RUN
 
 from ..course_dir import Course
 from ..intake import REPLACED_NOTE
@@ -121,13 +123,22 @@ def verdict(cell: dict) -> str:
     return "no verdict (the cell did not run)"
 
 
+def _could_not_run(verdict: str) -> str | None:
+    """The grader's error a test cell's verdict names, where the cell could not run."""
+    found = re.match(re.escape(COULD_NOT_RUN) + r" \((\w+)\)", verdict)
+    return found.group(1) if found else None
+
+
 def limits_hit(cells: list[dict], several: bool, notebook: str) -> list[Limit]:
     found = []
     for index, cell in enumerate(cells):
         for output in cell.get("outputs", ()):
             kind = output.get("output_type")
-            if kind == "error" and output.get("ename") in GRADER_ERRORS:
-                ename = output["ename"]
+            # a limit hit in a test cell survives as the judge's verdict, which names it
+            ename = output.get("ename")
+            if kind == "error" and ename == "TestFailed":
+                ename = _could_not_run(_text(output.get("evalue")))
+            if kind == "error" and ename in GRADER_ERRORS:
                 limit = (LIMIT_KINDS.get(ename, "kernel"), f"{ename}: {GRADER_ERRORS[ename]}")
             elif kind == "stream" and OUTPUT_DROPPED in _text(output.get("text")):
                 limit = ("output", "an output flood: the grader dropped the rest of it")
@@ -161,8 +172,8 @@ def _read_graded(root: Path, chapter: Chapter, submission: Submission, messages:
     for notebook in chapter.notebooks:
         path = root / "autograded" / submission.student / chapter.name / f"{notebook}.ipynb"
         try:
-            cells = json.loads(path.read_text()).get("cells", [])
-        except (OSError, ValueError):
+            cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
+        except (OSError, ValueError, AttributeError):  # missing, not JSON, JSON but no notebook
             continue
         for cell in cells:
             grade_id = _grade_id(cell)
@@ -193,8 +204,8 @@ def _released(root: Path, assignment: str, notebooks: list[str]) -> tuple[list[s
     for notebook in notebooks:
         path = root / "release" / assignment / f"{notebook}.ipynb"
         try:
-            cells = json.loads(path.read_text()).get("cells", [])
-        except (OSError, ValueError):
+            cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
+        except (OSError, ValueError, AttributeError):  # missing, not JSON, JSON but no notebook
             continue
         for cell in cells:
             if _is_answer(cell):

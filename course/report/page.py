@@ -173,5 +173,5 @@ def render(data: ClassData, folder: Path, per_test_csv: Path | None) -> Path:
         per_test_csv=os.path.relpath(per_test_csv, folder) if per_test_csv else None,
         made=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
     path = folder / "index.html"
-    path.write_text(page)
+    path.write_text(page, encoding="utf-8")
     return path

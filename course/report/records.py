@@ -16,6 +16,7 @@ graded notebook alone.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 RECORDS = Path(".grading_cache")
@@ -31,13 +32,18 @@ def _timestamp(root: Path, assignment: str, student: str) -> str | None:
 
 
 def _write(path: Path, data: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data))
+    """Write a record; one that cannot be written (a full disk, a folder not writable) is only
+    missing from the report, and never stops the grading that writes it."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(data), encoding="utf-8")
+    except OSError as error:
+        print(f"the report will lack a record: {error}", file=sys.stderr)
 
 
 def _read(path: Path) -> dict | None:
     try:
-        data = json.loads(path.read_text())
+        data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) else None

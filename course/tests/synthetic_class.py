@@ -17,7 +17,7 @@ from sqlalchemy import text
 
 from autograders.bank import answer_cells, bank_entries, exercise_of, with_answers
 from autograders.execute import error_output
-from autograders.judge import Verdict
+from autograders.judge import COULD_NOT_RUN, Verdict
 from course.course_dir import REPO, Course, nbgrader_env, source_notebook
 
 DUE = datetime(2026, 11, 1, 12, 0)
@@ -41,10 +41,14 @@ def _graded(source, answers: dict[str, str], failing: dict[str, str], exercises,
     """The source notebook with ``answers``, its test cells' outputs the verdicts (``failing``:
     grade id -> message), as the judge leaves a graded notebook."""
     nb = with_answers(source, answers)
+    memory_in_a_test = limit
     for cell in nb.cells:
         if utils.is_grade(cell) and not utils.is_solution(cell) and cell.cell_type == "code":
             grade_id = cell.metadata.nbgrader["grade_id"]
             cell.outputs = Verdict(grade_id not in failing, failing.get(grade_id, "3 checks")).outputs()
+            if memory_in_a_test:  # as the judge words a test cell the sandbox stopped
+                cell.outputs = Verdict(False, f"{COULD_NOT_RUN} (MemoryLimit). It is about: memory").outputs()
+                memory_in_a_test = False
         elif limit and utils.is_solution(cell) and cell.cell_type == "code":
             cell.outputs = [error_output("CellTimeoutError")]
             limit = False

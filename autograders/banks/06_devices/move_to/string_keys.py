@@ -1,0 +1,11 @@
+# Rebuilds a dict with every key turned into a string: the key 0 comes back as "0".
+def move_to(obj, device):
+    if isinstance(obj, (torch.Tensor, nn.Module)):
+        return obj.to(device)
+    if isinstance(obj, tuple) and hasattr(obj, "_fields"):
+        return type(obj)(*(move_to(value, device) for value in obj))
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(move_to(value, device) for value in obj)
+    if isinstance(obj, dict):
+        return {str(key): move_to(value, device) for key, value in obj.items()}
+    return obj
