@@ -127,19 +127,22 @@ def all_core_floor_seconds(notebooks: list[Path], processes: int) -> float:
         return time.monotonic() - start
 
 
+def _trivial(job):
+    return job
+
+
 def engine_overhead_seconds(jobs: int, tasks: int = 400) -> float:
     """Dask's and the run's own cost per task: trivial tasks handed out one per worker, as
     submissions are (``course.dispatch``), on a local cluster like the one a run starts."""
     from .cluster import grading_client
     from .dispatch import Dispatcher
-    from .worker import carried
 
     with grading_client(jobs) as client:
         workers = set(client.scheduler_info(n_workers=-1)["workers"])
         start = time.monotonic()
-        Dispatcher(lambda: workers, lambda job, worker: client.submit(carried, job, workers=[worker], pure=False),
-                   lambda job, future, error: future.result()).run({"trivial": [str(i) for i in range(tasks)]},
-                                                                   observed={"trivial"})
+        Dispatcher(lambda: workers, lambda job, worker: client.submit(_trivial, job, workers=[worker], pure=False),
+                   lambda job, result, error: None).run({"trivial": [str(i) for i in range(tasks)]},
+                                                        observed={"trivial"})
         return (time.monotonic() - start) / tasks
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import threading
+import uuid
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 
@@ -20,14 +21,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from traitlets import Integer, Unicode
 from traitlets.config import Configurable
 
-from .cluster import dashboard_served
 from .course_dir import Course, PipelineError
 from .stamps import is_current, mark_graded
 from .portable import Graded
 from .report.records import record_grading
 from .submissions import GradedWriter, cached_reference, chapter_of, keep_reference, submission_of
 from .dispatch import WORKER_DIED, Dispatcher, Job  # noqa: F401 - WORKER_DIED: the reason runs report
-from .worker import PLUGIN, GradingPlugin, carried, code_version, grade, observe, plugin_state
+from .worker import PLUGIN, GradingPlugin, code_version, grade, observe, plugin_state
+
 
 class ParallelGrading(Configurable):
     """Where and how widely a class is graded (``c.ParallelGrading`` in nbgrader_config.py)."""
@@ -70,6 +71,8 @@ class Grader:
 
     def __init__(self, course: Course, client, sandbox: dict, kernel_pool: bool = True, no_worker_s: float = 120.0):
         self.course, self.client, self.code, self.no_worker_s = course, client, code_version(), no_worker_s
+        # a name of the run's own: another run on the same cluster has a plugin of its own
+        self.name = f"{PLUGIN}-{uuid.uuid4().hex[:12]}"
         self.plugin = GradingPlugin(self.code, sandbox, kernel_pool)
         self.accepted: dict[str, bool] = {}  # worker address -> whether it grades for this run
         self._registering = threading.Thread(target=self._register, daemon=True)
@@ -78,7 +81,7 @@ class Grader:
 
     def _register(self) -> None:
         try:
-            self.client.register_plugin(self.plugin, name=PLUGIN)
+            self.client.register_plugin(self.plugin, name=self.name)
         except BaseException as error:  # noqa: BLE001 - raised where the run waits for it
             self._registered = error
 
@@ -93,17 +96,23 @@ class Grader:
         the workers' own closing: a worker that Dask closes is killed after a few seconds."""
         self._registering.join()
         try:
-            self.client.unregister_worker_plugin(PLUGIN)
+            self.client.unregister_worker_plugin(self.name)
         except Exception as error:  # noqa: BLE001 - a worker gone, or a plugin never registered
             print(f"the grading workers' plugin could not be removed cleanly: {error}")
 
     def workers(self) -> set[str]:
         """The workers alive now that grade for this run; a worker that refuses it (other course
         code) is named once, a worker still starting its plugin is asked again next time."""
-        alive = set(self.client.scheduler_info(n_workers=-1)["workers"])
+        # asked of the scheduler each time: the client's cached list is refreshed without workers
+        alive = set(self.client.sync(self.client.scheduler.identity, n_workers=-1)["workers"])
         unknown = sorted(alive - set(self.accepted))
         if unknown:
-            for address, state in self.client.run(plugin_state, workers=unknown).items():
+            states = self.client.run(plugin_state, self.name, workers=unknown, on_error="return")
+            for address, state in states.items():
+                if isinstance(state, (OSError, TimeoutError)):  # gone or going: asked again while listed
+                    continue
+                if isinstance(state, BaseException):
+                    state = f"at {address} cannot run the course's plugin: {type(state).__name__}: {state}"
                 if state == "ready":
                     self.accepted[address] = True
                 elif state != "starting":
@@ -112,15 +121,22 @@ class Grader:
         return {address for address in alive if self.accepted.get(address)}
 
     def ready(self) -> None:
-        """Wait for the plugin on every worker; raises when none grades for this run."""
+        """Wait for the plugin on every worker; raises when none grades for this run. A worker
+        whose plugin failed to start is refused with its reason (``workers``); the others grade."""
         self._registering.join()
-        if self._registered is not None:
-            raise PipelineError(f"the grading workers could not start: {self._registered}")
         if not self.workers():
+            if self._registered is not None:
+                raise PipelineError(f"the grading workers could not start: {self._registered}")
             raise PipelineError("no grading worker runs this checkout's course code, nothing was graded"
                                 if self.accepted else "the grading cluster has no workers; nothing was graded")
-        if dashboard_served():
+        if "dashboard" in self.client.scheduler_info(n_workers=0).get("services", {}):
             print(f"Dask's dashboard: {self.client.dashboard_link}")
+
+    def shared(self, data):
+        """``data`` (a chapter, a reference) sent to one worker, from which each worker that needs
+        it fetches it, once (and then holds a copy others may fetch). Lost with every worker that
+        held it, it is sent again (``grade``'s ``held``)."""
+        return self.client.scatter(data, hash=False)
 
     def grade(self, assignments: list[str], resume: bool, progress: Progress) -> list[GradingRun]:
         """Grade every pending submission of ``assignments`` (intake done)."""
@@ -135,27 +151,30 @@ class Grader:
             return list(runs.values())
         self.ready()
         writer = GradedWriter(self.course)
-        # each chapter is a task's result, fetched by each worker from another once; were every
-        # worker holding it to die, the scheduler makes it again
-        chapters = {a: self.client.submit(carried, chapter_of(self.course, a, writer.snapshot, self.code), pure=False)
-                    for a in pending}
-        references, unobserved, ungraded = {}, {}, []
-        for assignment in pending:
-            if (files := cached_reference(self.course, assignment)) is not None:
-                references[assignment] = self.client.submit(carried, Graded(success=True, files=files, code=self.code),
-                                                            pure=False)
+        chapters = {a: chapter_of(self.course, a, writer.snapshot, self.code) for a in pending}
+        references = {a: Graded(success=True, files=files, code=self.code) for a in pending
+                      if (files := cached_reference(self.course, a, self.code)) is not None}
+        on_workers: dict = {}  # (kind, assignment) -> the future holding it on the workers
+        unobserved, ungraded = {}, []
         bar = progress.add_task("autograde", total=sum(map(len, pending.values())))
+
+        def held(kind: str, assignment: str, data):
+            future = on_workers.get((kind, assignment))
+            if future is None or future.status != "finished":  # not sent yet, or lost with its workers
+                future = on_workers[kind, assignment] = self.shared(data)
+            return future
 
         def submit(job: Job, worker: str):
             where = {"workers": [worker], "allow_other_workers": False, "pure": False}
+            chapter = held("chapter", job.assignment, chapters[job.assignment])
             if job.student is None:
-                return self.client.submit(observe, chapters[job.assignment], **where)
+                return self.client.submit(observe, self.name, chapter, **where)
             submission = submission_of(self.course, job.assignment, job.student, writer)
-            return self.client.submit(grade, chapters[job.assignment], references[job.assignment], submission, **where)
+            reference = held("reference", job.assignment, references[job.assignment])
+            return self.client.submit(grade, self.name, chapter, reference, submission, **where)
 
-        def done(job: Job, future, error: str | None) -> None:
+        def done(job: Job, result: Graded | None, error: str | None) -> None:
             run = runs[job.assignment]
-            result = future.result() if future is not None else None
             if result is not None:
                 run.seconds += result.seconds
                 run.pooled_kernels += result.pooled_kernels
@@ -163,9 +182,9 @@ class Grader:
             if job.student is None:
                 if error:
                     unobserved[job.assignment] = error
-                else:  # a task's result of its own, as the chapter is: the observer may die
-                    references[job.assignment] = self.client.submit(carried, result, pure=False)
-                    keep_reference(self.course, result.files)
+                else:
+                    references[job.assignment] = result
+                    keep_reference(self.course, job.assignment, result.files, result.code)
                 return
             progress.advance(bar)
             if result is not None:

@@ -28,11 +28,15 @@ def chapter_of(course: Course, assignment: str, gradebook: bytes, code: str) -> 
     return Chapter(assignment, notebooks, code, files, gradebook)
 
 
-def cached_reference(course: Course, assignment: str) -> dict[str, bytes] | None:
-    """The chapter's reference reports, observed in an earlier run and kept in the course (None
-    when any notebook's are missing: the source or the secret changed, or it was never graded)."""
-    from autograders.reference import grading_seed, reference_cache
+def cached_reference(course: Course, assignment: str, code: str) -> dict[str, bytes] | None:
+    """The chapter's reference reports, observed in an earlier run by workers of course code
+    ``code`` and kept in the course (None when any notebook's are missing: the source or the
+    secret changed, or it was never graded; or when other course code observed them)."""
+    from autograders.reference import CACHE_DIR, grading_seed, reference_cache
 
+    observed_by = course.root / CACHE_DIR / "reference" / f"{assignment}.code"
+    if not observed_by.is_file() or observed_by.read_text() != code:
+        return None
     files = {}
     for path in source_notebooks(assignment, course.root):
         cache = reference_cache(course.root, path.read_bytes(), grading_seed(course.root, assignment, path.stem))
@@ -42,11 +46,14 @@ def cached_reference(course: Course, assignment: str) -> dict[str, bytes] | None
     return files
 
 
-def keep_reference(course: Course, files: dict[str, bytes]) -> None:
-    """Keep a reference observed on a worker in the course, for the runs to come."""
+def keep_reference(course: Course, assignment: str, files: dict[str, bytes], code: str) -> None:
+    """Keep a reference observed on a worker of course code ``code`` in the course, for the runs to come."""
     from autograders.reference import CACHE_DIR
 
-    unpack(files, course.root / CACHE_DIR / "reference")
+    folder = course.root / CACHE_DIR / "reference"
+    unpack(files, folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{assignment}.code").write_text(code)
 
 
 class GradedWriter:

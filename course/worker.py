@@ -5,8 +5,9 @@ The plugin, sent by the instructor's process when a run begins, keeps the worker
 sent, each unpacked once into a course folder of its own under the worker's local directory.
 ``observe`` runs a chapter's reference there; ``grade`` grades one submission there and sends
 back the graded folder and the gradebook's rows for it: nothing is written where the instructor's
-course lives. A worker running other course code than the run's refuses every task, and is never
-given one: the run asks each worker's ``plugin_state`` first.
+course lives. A worker running other course code than the run's, or whose host lacks a protection
+the sandbox is configured to demand, or whose kernel pool cannot start, refuses every task and is
+never given one: the run asks each worker's ``plugin_state`` first.
 """
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ from distributed import WorkerPlugin, get_worker
 from .course_dir import REPO, Course
 from .portable import Chapter, Graded, Submission, pack, unpack
 
-PLUGIN = "course-grading"
+PLUGIN = "course-grading"  # the prefix of each run's plugin name
 
 
 @cache
@@ -112,8 +113,6 @@ class GradingPlugin(WorkerPlugin):
     """The course on one Dask worker: its kernel pool, with the run's sandbox settings, and the
     chapters it was sent. ``sandbox`` is the run's config for ``SandboxSettings``."""
 
-    name = PLUGIN
-
     def __init__(self, code: str, sandbox: dict, kernel_pool: bool = True):
         self.code, self.sandbox, self.kernel_pool = code, sandbox, kernel_pool
 
@@ -127,18 +126,30 @@ class GradingPlugin(WorkerPlugin):
         self.chapters: dict[str, ScratchCourse] = {}
         self.pool = None
         self._reported = (0, 0)  # the pool's counters in the last result
-        mine = code_version()
-        self.refusal = (None if mine == self.code else
-                        f"the worker at {worker.address} runs course code {mine}, the run's is {self.code}: "
-                        "check out the instructor's commit there and run `make setup`")
         self._starter = None
-        if self.refusal is None and self.kernel_pool:
-            # started in a thread of its own, which a worker told to close while the pool starts waits for
-            self.pool = self._new_pool()
-            self._starter = threading.Thread(target=self.pool.ready, daemon=True)
-            self._starter.start()
-            await asyncio.to_thread(self._starter.join)
+        # never raises: a worker that cannot grade says why (plugin_state), and the run grades on the others
+        try:
+            self.refusal = self._refusal(worker.address)
+            if self.refusal is None and self.kernel_pool:
+                # started in a thread of its own, which a worker told to close while the pool starts waits for
+                self.pool = self._new_pool()
+                self._starter = threading.Thread(target=self.pool.ready, daemon=True)
+                self._starter.start()
+                await asyncio.to_thread(self._starter.join)
+        except Exception as error:  # noqa: BLE001 - the reason goes to the run
+            self.refusal = f"at {worker.address} could not start its kernel pool: {type(error).__name__}: {error}"
         self.state = self.refusal or "ready"
+
+    def _refusal(self, address: str) -> str | None:
+        """Why this worker cannot grade for the run, or None."""
+        from autograders.sandbox import protections
+
+        mine = code_version()
+        if mine != self.code:
+            return (f"at {address} runs course code {mine}, the run's is {self.code}: check out the "
+                    "instructor's commit there and run `make setup`")
+        refused = protections().memory_refused
+        return f"at {address} cannot sandbox a kernel: {refused}" if refused else None
 
     def _new_pool(self):
         from nbgrader.apps.api import NbGraderAPI  # noqa: F401 - imported once, before the first task
@@ -188,35 +199,29 @@ class GradingPlugin(WorkerPlugin):
                        worker=self.address, code=self.code)
 
 
-def plugin_state(dask_worker) -> str:
+def plugin_state(name: str, dask_worker) -> str:
     """``client.run``'s question to a worker: "ready", "starting", or why it refuses the run."""
-    plugin = dask_worker.plugins.get(PLUGIN)
+    plugin = dask_worker.plugins.get(name)
     return getattr(plugin, "state", "starting")
 
 
-def _plugin() -> GradingPlugin:
-    plugin = get_worker().plugins.get(PLUGIN)
+def _plugin(name: str) -> GradingPlugin:
+    plugin = get_worker().plugins.get(name)
     if plugin is None:
         raise WrongCode(f"the worker at {get_worker().address} has no course plugin: it joined after the run began")
     return plugin
 
 
-def carried(data):
-    """A Dask task: its argument itself (a chapter, a reference), held by the worker that ran it and
-    fetched from there by the others, each once; the scheduler, which keeps the task, can run it
-    again if every worker holding it died."""
-    return data
-
-
-def observe(chapter: Chapter) -> Graded:
-    """A Dask task: observe the chapter's reference (one worker does, for all); its reports' files."""
-    plugin = _plugin()
+def observe(name: str, chapter: Chapter) -> Graded:
+    """A Dask task of the run whose plugin is ``name``: observe the chapter's reference (one
+    worker does, for all); its reports' files."""
+    plugin = _plugin(name)
     scratch = plugin.scratch(chapter, None)
     return plugin.counted(lambda: Graded(success=True, files=scratch.observe()))
 
 
-def grade(chapter: Chapter, reference: Graded, submission: Submission) -> Graded:
-    """A Dask task: grade one submission against its chapter's reference."""
-    plugin = _plugin()
+def grade(name: str, chapter: Chapter, reference: Graded, submission: Submission) -> Graded:
+    """A Dask task of the run whose plugin is ``name``: grade one submission against its chapter's reference."""
+    plugin = _plugin(name)
     scratch = plugin.scratch(chapter, reference)
     return plugin.counted(lambda: scratch.grade(submission))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ from course.stamps import mark_graded
 ORDER = Path(os.environ.get("COURSE_FAKE_ORDER", "/tmp/course-fake-order"))
 
 
-def fake_observe(chapter):
+def fake_observe(name, chapter):
     if chapter.assignment.startswith("kill"):
         os._exit(1)
     with open(ORDER, "a") as order:
@@ -26,9 +27,11 @@ def fake_observe(chapter):
     return Graded(success=True)
 
 
-def fake_grade(chapter, reference, submission):
+def fake_grade(name, chapter, reference, submission):
     if submission.student.startswith("kill"):
         os._exit(1)
+    if submission.student.startswith("slow"):
+        time.sleep(3)
     with open(ORDER, "a") as order:
         order.write(f"grade {submission.assignment}/{submission.student}\n")
     return Graded(success=False, error="not graded in this test")
@@ -73,6 +76,18 @@ def test_a_task_that_kills_its_worker_twice_is_reported_and_the_others_are_all_d
         f"kill_me/{toy.ASSIGNMENT}": grading.WORKER_DIED}
     done = ORDER.read_text().splitlines()
     assert sorted(done) == sorted(f"grade {toy.ASSIGNMENT}/{s}" for s in "abcd") + [f"observe {toy.ASSIGNMENT}"]
+
+
+def test_a_worker_missing_from_a_stale_list_while_it_grades_costs_no_grade(monkeypatch, fake_tasks):
+    # the scheduler's list, as a client that read it at the wrong moment sees it: every other
+    # look finds no worker at all; a task whose worker is alive is not taken for dead
+    seen = grading.Grader.workers
+    looks = iter(range(10 ** 6))
+    monkeypatch.setattr(grading.Grader, "workers", lambda self: set() if next(looks) % 2 else seen(self))
+    _submit(fake_tasks, toy.ASSIGNMENT, "slow_a", "slow_b", "c")
+    ungraded = _ungraded(_grading(fake_tasks, jobs=2))
+    assert ungraded == {f"{s}/{toy.ASSIGNMENT}": "not graded in this test" for s in ("slow_a", "slow_b", "c")}
+    assert sorted(ORDER.read_text().splitlines()).count(f"grade {toy.ASSIGNMENT}/slow_a") == 1
 
 
 def test_a_reference_that_kills_its_workers_drops_its_chapter_only(fake_tasks):
