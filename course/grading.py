@@ -155,6 +155,7 @@ class Grader:
         references = {a: Graded(success=True, files=files, code=self.code) for a in pending
                       if (files := cached_reference(self.course, a, self.code)) is not None}
         on_workers: dict = {}  # (kind, assignment) -> the future holding it on the workers
+        replaced_here: dict[Job, str] = {}  # submissions sent as empty copies (too large to carry)
         unobserved, ungraded = {}, []
         bar = progress.add_task("autograde", total=sum(map(len, pending.values())))
 
@@ -170,6 +171,8 @@ class Grader:
             if job.student is None:
                 return self.client.submit(observe, self.name, chapter, **where)
             submission = submission_of(self.course, job.assignment, job.student, writer)
+            if submission.replaced:
+                replaced_here[job] = submission.replaced
             reference = held("reference", job.assignment, references[job.assignment])
             return self.client.submit(grade, self.name, chapter, reference, submission, **where)
 
@@ -187,14 +190,15 @@ class Grader:
                     keep_reference(self.course, job.assignment, result.files, result.code)
                 return
             progress.advance(bar)
+            replaced = bool(result is not None and result.replaced) or job in replaced_here
             if result is not None:
-                record_grading(self.course.root, job.assignment, job.student, result.seconds, bool(result.replaced),
-                               result.error)
+                record_grading(self.course.root, job.assignment, job.student, result.seconds, replaced,
+                               result.error or replaced_here.get(job))
             if result is not None and result.success:
                 writer.write(job.assignment, job.student, result)
                 mark_graded(self.course, job.assignment, job.student)
                 run.graded.append(job.student)
-                if result.replaced:
+                if replaced:
                     run.failed.append(job.student)
             else:
                 ungraded.append(f"{job.student}/{job.assignment}: {error or result.error}")

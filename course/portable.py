@@ -87,6 +87,7 @@ class Submission:
     student: str
     files: dict[str, bytes]  # the submitted folder: notebooks, timestamp.txt, any other file
     extension_s: float | None = None  # the student's extension for this assignment, from the gradebook
+    replaced: str = ""  # why the instructor's side sent empty copies instead (too large to carry)
 
 
 @dataclass(frozen=True)

@@ -104,6 +104,7 @@ def submission_of(course: Course, assignment: str, student: str, writer: GradedW
     notebooks alone; notebooks over it are graded as empty copies that say why (kept beside)."""
     folder = course.root / "submitted" / student / assignment
     notebooks = {f"{name}.ipynb" for name in course.notebook_names(assignment)}
+    replaced = ""
     try:
         files = pack(folder, writer.limit)
     except TooLarge:
@@ -111,8 +112,8 @@ def submission_of(course: Course, assignment: str, student: str, writer: GradedW
             files = _notebooks_only(folder, notebooks, writer.limit)
         except TooLarge:
             replace_submission(course, assignment, student, TOO_LARGE)
-            files = _notebooks_only(folder, notebooks, None)
-    return Submission(assignment, student, files, writer.extension(assignment, student))
+            files, replaced = _notebooks_only(folder, notebooks, None), TOO_LARGE
+    return Submission(assignment, student, files, writer.extension(assignment, student), replaced)
 
 
 def _notebooks_only(folder, notebooks: set[str], limit: int | None) -> dict[str, bytes]:

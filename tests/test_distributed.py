@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -104,9 +105,29 @@ def test_only_the_course_certificates_open_the_cluster(scheduler, tmp_path):
     strangers = cluster.make_certificates(tmp_path / "strangers")[0].parent
     with pytest.raises((OSError, TimeoutError)):
         Client(address, security=cluster.security(strangers), timeout=5)  # another authority's
-    with Client(address, security=cluster.security(certificates), timeout=30) as client:
-        assert client.scheduler_info()["address"] == address
+    # a worker of another authority's certificates (`dask worker` itself, as anyone could start it)
+    # never joins: the scheduler refuses its handshake
+    with open(tmp_path / "intruder.log", "w") as log:
+        intruder = subprocess.Popen(cluster.worker_command(address, strangers, 1, str(tmp_path / "intruder")),
+                                    stdout=log, stderr=subprocess.STDOUT)
+    try:
+        with Client(address, security=cluster.security(certificates), timeout=30) as client:
+            assert client.scheduler_info()["address"] == address
+            time.sleep(15)  # time enough to join, as the course's own workers do in a few seconds
+            assert client.scheduler_info(n_workers=-1)["workers"] == {}
+    finally:
+        _stop(intruder)
     assert oct((certificates / "course-key.pem").stat().st_mode & 0o777) == "0o600"
+
+
+def test_the_local_cluster_listens_on_the_loopback_and_dask_never_limits_a_workers_memory(tmp_path):
+    with cluster.grading_client(2) as client:
+        info = client.scheduler_info(n_workers=-1)
+        assert info["address"].startswith("tls://127.0.0.1:")
+        assert len(info["workers"]) == 2 and all(address.startswith("tls://127.0.0.1:") for address in info["workers"])
+        assert all(worker["memory_limit"] == 0 for worker in info["workers"].values())
+    assert "--memory-limit" in (command := cluster.worker_command("tls://h:8786", cluster.make_certificates(tmp_path)[0].parent, 1, None)) \
+        and command[command.index("--memory-limit") + 1] == "0"
 
 
 def test_a_scheduler_that_is_not_there_or_not_tls_is_a_clear_error_before_anything_is_written(tmp_path, toy_course):

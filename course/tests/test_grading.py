@@ -242,3 +242,21 @@ def test_a_submission_whose_worker_died_twice_is_reported_and_left_for_the_next_
     assert re.search(r"could not be graded.*\n\s*sleeper/00_toy: the grading process died, twice", outcome["error"])
     (again,) = operations.autograde(toy_course, toy.ASSIGNMENT, jobs=1)  # not marked graded: retried
     assert again.graded == ["sleeper"] and again.skipped == ["control"]
+
+
+def test_a_submission_too_large_to_carry_is_graded_as_an_empty_copy_that_says_why(toy_course):
+    # a folder over the limit sends its notebooks alone; notebooks over it, an empty copy
+    with open(toy_course.root / "nbgrader_config.py", "a") as config:
+        config.write("\nc.PortableLimits.submission_bytes = 200_000\n")
+    toy_course.submit_notebook("padded", toy.ASSIGNMENT, _reference(toy_course))
+    (toy_course.root / "submitted" / "padded" / toy.ASSIGNMENT / "data.bin").write_bytes(b"\0" * 300_000)
+    huge = _reference(toy_course)
+    huge.cells.append(nbformat.v4.new_markdown_cell("x" * 300_000))
+    toy_course.submit_notebook("huge", toy.ASSIGNMENT, huge)
+    (run,) = operations.autograde(toy_course, toy.ASSIGNMENT, jobs=1)
+    assert sorted(run.graded) == ["huge", "padded"] and run.failed == ["huge"]
+    scores = toy_course.scores(toy.ASSIGNMENT)
+    assert all(score == top for score, top in scores["padded"].values())
+    assert not any(score for score, _ in scores["huge"].values())
+    graded = (toy_course.root / "autograded" / "huge" / toy.ASSIGNMENT / f"{toy.NOTEBOOK}.ipynb").read_text()
+    assert "larger than a grading task may carry" in graded
