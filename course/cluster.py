@@ -89,15 +89,6 @@ def tls_options(folder: Path) -> list[str]:
     return ["--tls-ca-file", ca, "--tls-cert", cert, "--tls-key", key]
 
 
-def dashboard_served() -> bool:
-    """Whether Dask can serve its dashboard here (it needs Bokeh, which the course does not pin)."""
-    try:
-        import bokeh  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 @contextmanager
 def grading_client(jobs: int, scheduler: str = "", certificates: Path | None = None):
     """A Dask client to grade with: on a new ``LocalCluster`` of ``jobs`` workers, or on the

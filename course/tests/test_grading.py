@@ -16,7 +16,7 @@ from nbgrader.api import Gradebook
 from autograders.bank import with_answers
 from autograders.sandbox.pool import pool_possible
 from autograders.tests import toy
-from course import grading, operations
+from course import operations
 from course.course_dir import PipelineError
 
 WRONG_HALVE = "def halve(x):\n    return x\n"
