@@ -75,7 +75,11 @@ class Dispatcher:
                 if not queue:
                     break
                 job = queue.popleft()
-                in_flight[self.submit(job, worker)] = (job, worker)
+                try:
+                    in_flight[self.submit(job, worker)] = (job, worker)
+                except OSError as error:  # the worker went away as the job's data was sent to it
+                    self._lost(job, queue, losses, f"its worker went away as it was sent: {error}")
+                    break
             if not in_flight:
                 alone_since = alone_since or time.monotonic()
                 if time.monotonic() - alone_since > self.no_worker_s:
@@ -105,14 +109,19 @@ class Dispatcher:
                         continue
                     error = WORKER_DIED
                 elif result.lost:
-                    losses[job] += 1
-                    if losses[job] <= MOST_LOSSES:
-                        queue.appendleft(job)
-                        continue
-                    error = f"its task was lost {losses[job]} times ({result.lost})"
+                    self._lost(job, queue, losses, result.lost)
+                    continue
                 self.done(job, result.result if error is None else None, error)
                 if job.student is None and error is None:
                     grading.extend(Job(job.assignment, student) for student in students[job.assignment])
+
+    def _lost(self, job: Job, queue: deque, losses: Counter, why: str) -> None:
+        """A job's task lost through no fault of its own: given again, or past ``MOST_LOSSES`` reported."""
+        losses[job] += 1
+        if losses[job] <= MOST_LOSSES:
+            queue.appendleft(job)
+        else:
+            self.done(job, None, f"its task was lost {losses[job]} times ({why})")
 
     def _taken_back(self, in_flight: dict, finished: set, absent_since: dict) -> dict:
         """The pending tasks whose worker has been gone a while (retired, say: Dask would keep
@@ -130,15 +139,16 @@ class Dispatcher:
 
 
 def outcome(future) -> Outcome:
-    """What became of a finished (done, failed or cancelled) task."""
+    """What became of a task no longer pending (done, failed, cancelled or lost)."""
     if future.status == "finished":
         try:
             return Outcome(result=future.result(timeout=RESULT_TIMEOUT_S))
         except (TimeoutError, CancelledError, OSError) as error:  # the worker holding it died first
             future.cancel()
             return Outcome(lost=f"its result could not be fetched: {type(error).__name__}")
-    if future.status == "cancelled":
-        return Outcome(lost="it was cancelled")
+    if future.status != "error":  # cancelled, or lost with the worker that held its result
+        future.cancel()
+        return Outcome(lost=f"it was {future.status}")
     try:
         future.result()
     except KilledWorker as error:

@@ -104,7 +104,9 @@ class Grader:
         """The workers alive now that grade for this run; a worker that refuses it (other course
         code) is named once, a worker still starting its plugin is asked again next time."""
         # asked of the scheduler each time: the client's cached list is refreshed without workers
-        alive = set(self.client.sync(self.client.scheduler.identity, n_workers=-1)["workers"])
+        # a worker retiring is still listed but given nothing by the scheduler: not alive for the run
+        listed = self.client.sync(self.client.scheduler.identity, n_workers=-1)["workers"]
+        alive = {address for address, worker in listed.items() if worker.get("status") == "running"}
         unknown = sorted(alive - set(self.accepted))
         if unknown:
             states = self.client.run(plugin_state, self.name, workers=unknown, on_error="return")
@@ -132,11 +134,11 @@ class Grader:
         if "dashboard" in self.client.scheduler_info(n_workers=0).get("services", {}):
             print(f"Dask's dashboard: {self.client.dashboard_link}")
 
-    def shared(self, data):
-        """``data`` (a chapter, a reference) sent to one worker, from which each worker that needs
+    def shared(self, data, worker: str):
+        """``data`` (a chapter, a reference) sent to ``worker``, from which each worker that needs
         it fetches it, once (and then holds a copy others may fetch). Lost with every worker that
         held it, it is sent again (``grade``'s ``held``)."""
-        return self.client.scatter(data, hash=False)
+        return self.client.scatter(data, hash=False, workers=[worker])
 
     def grade(self, assignments: list[str], resume: bool, progress: Progress) -> list[GradingRun]:
         """Grade every pending submission of ``assignments`` (intake done)."""
@@ -159,21 +161,21 @@ class Grader:
         unobserved, ungraded = {}, []
         bar = progress.add_task("autograde", total=sum(map(len, pending.values())))
 
-        def held(kind: str, assignment: str, data):
+        def held(kind: str, assignment: str, data, worker: str):
             future = on_workers.get((kind, assignment))
             if future is None or future.status != "finished":  # not sent yet, or lost with its workers
-                future = on_workers[kind, assignment] = self.shared(data)
+                future = on_workers[kind, assignment] = self.shared(data, worker)
             return future
 
         def submit(job: Job, worker: str):
             where = {"workers": [worker], "allow_other_workers": False, "pure": False}
-            chapter = held("chapter", job.assignment, chapters[job.assignment])
+            chapter = held("chapter", job.assignment, chapters[job.assignment], worker)
             if job.student is None:
                 return self.client.submit(observe, self.name, chapter, **where)
             submission = submission_of(self.course, job.assignment, job.student, writer)
             if submission.replaced:
                 replaced_here[job] = submission.replaced
-            reference = held("reference", job.assignment, references[job.assignment])
+            reference = held("reference", job.assignment, references[job.assignment], worker)
             return self.client.submit(grade, self.name, chapter, reference, submission, **where)
 
         def done(job: Job, result: Graded | None, error: str | None) -> None:

@@ -130,14 +130,25 @@ class GradingPlugin(WorkerPlugin):
         # never raises: a worker that cannot grade says why (plugin_state), and the run grades on the others
         try:
             self.refusal = self._refusal(worker.address)
-            if self.refusal is None and self.kernel_pool:
-                # started in a thread of its own, which a worker told to close while the pool starts waits for
-                self.pool = self._new_pool()
-                self._starter = threading.Thread(target=self.pool.ready, daemon=True)
-                self._starter.start()
-                await asyncio.to_thread(self._starter.join)
         except Exception as error:  # noqa: BLE001 - the reason goes to the run
-            self.refusal = f"at {worker.address} could not start its kernel pool: {type(error).__name__}: {error}"
+            self.refusal = f"at {worker.address} cannot check its course code or sandbox: {type(error).__name__}: {error}"
+        if self.refusal is None and self.kernel_pool:
+            failed: list[BaseException] = []
+
+            def start():
+                try:
+                    self.pool = self._new_pool()
+                    self.pool.ready()
+                except Exception as error:  # noqa: BLE001 - the reason goes to the run
+                    failed.append(error)
+
+            # started in a thread of its own, which a worker told to close while the pool starts waits for
+            self._starter = threading.Thread(target=start, daemon=True)
+            self._starter.start()
+            await asyncio.to_thread(self._starter.join)
+            if failed:
+                self.refusal = (f"at {worker.address} could not start its kernel pool: "
+                                f"{type(failed[0]).__name__}: {failed[0]}")
         self.state = self.refusal or "ready"
 
     def _refusal(self, address: str) -> str | None:

@@ -32,6 +32,10 @@ def fake_grade(name, chapter, reference, submission):
         os._exit(1)
     if submission.student.startswith("slow"):
         time.sleep(3)
+    if submission.student.startswith("stuck") and "start" not in ORDER.read_text():  # the first time only
+        with open(ORDER, "a") as order:
+            order.write(f"start {submission.assignment}/{submission.student}\n")
+        time.sleep(60)
     with open(ORDER, "a") as order:
         order.write(f"grade {submission.assignment}/{submission.student}\n")
     return Graded(success=False, error="not graded in this test")
@@ -88,6 +92,28 @@ def test_a_worker_missing_from_a_stale_list_while_it_grades_costs_no_grade(monke
     ungraded = _ungraded(_grading(fake_tasks, jobs=2))
     assert ungraded == {f"{s}/{toy.ASSIGNMENT}": "not graded in this test" for s in ("slow_a", "slow_b", "c")}
     assert sorted(ORDER.read_text().splitlines()).count(f"grade {toy.ASSIGNMENT}/slow_a") == 1
+
+
+def test_a_task_whose_worker_left_the_list_for_good_is_taken_back_and_given_to_another(monkeypatch, fake_tasks):
+    # a worker retiring stays out of the run's list while Dask keeps its task waiting for it: the
+    # task is taken back after the grace, given to the other worker, and no death is counted
+    from course import dispatch
+
+    monkeypatch.setattr(dispatch, "GONE_GRACE_S", 3)
+    seen, hidden = grading.Grader.workers, []
+
+    def workers(self):
+        live = seen(self)
+        if not hidden and ORDER.exists() and "start" in ORDER.read_text():  # stuck on the first worker
+            hidden[:] = sorted(live)[:1]
+        return live - set(hidden)
+
+    monkeypatch.setattr(grading.Grader, "workers", workers)
+    _submit(fake_tasks, toy.ASSIGNMENT, "stuck_a")
+    start = time.monotonic()
+    ungraded = _ungraded(_grading(fake_tasks, jobs=2))
+    assert hidden and ungraded == {f"stuck_a/{toy.ASSIGNMENT}": "not graded in this test"}
+    assert time.monotonic() - start < 45, "the task waited for the worker that left"
 
 
 def test_a_reference_that_kills_its_workers_drops_its_chapter_only(fake_tasks):
