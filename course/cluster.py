@@ -166,12 +166,17 @@ def separate_hosts(folder: Path, workers: int = 2):
         yield address, certificates
     finally:
         for process in reversed(started):
-            process.terminate()
-            try:
-                process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process)
+
+
+def stop(process: subprocess.Popen, timeout_s: float = 60) -> None:
+    """Stop a scheduler or worker process: asked first (Dask closes cleanly on SIGTERM), killed if it lingers."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def _listening(port: int) -> bool:

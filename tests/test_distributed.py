@@ -21,15 +21,6 @@ from course.deploy.postgres import free_port
 CHAPTER = "01_layers_and_blocks"
 
 
-def _stop(process) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
 def _workers(address: str, certificates: Path, count: int, timeout: float = 120) -> None:
     """Wait until ``count`` workers have joined the scheduler."""
     with Client(address, security=cluster.security(certificates), timeout=30) as client:
@@ -93,9 +84,9 @@ def test_a_worker_of_other_course_code_is_refused_and_the_others_grade(scheduler
             (run,) = operations.autograde(toy_course)
             assert run.graded == ["someone"]
         finally:
-            _stop(good)
+            cluster.stop(good)
     finally:
-        _stop(stale)
+        cluster.stop(stale)
 
 
 def test_only_the_course_certificates_open_the_cluster(scheduler, tmp_path):
@@ -116,7 +107,7 @@ def test_only_the_course_certificates_open_the_cluster(scheduler, tmp_path):
             time.sleep(15)  # time enough to join, as the course's own workers do in a few seconds
             assert client.scheduler_info(n_workers=-1)["workers"] == {}
     finally:
-        _stop(intruder)
+        cluster.stop(intruder)
     assert oct((certificates / "course-key.pem").stat().st_mode & 0o777) == "0o600"
 
 
