@@ -10,7 +10,7 @@ COURSE      := $(BIN)/python -m course
 # Set STUDENT for the student's side of `make lab`, e.g. `make lab STUDENT=alice`.
 STUDENT     ?=
 
-.PHONY: help setup demo test bench generate release collect zip-collect autograde feedback export \
+.PHONY: help setup demo test bench generate release collect zip-collect autograde feedback serve export \
         lab formgrader execute bank doctor hub report certs scheduler worker
 
 help:
@@ -19,6 +19,7 @@ help:
 	@echo "make generate    source/ -> release/ for every chapter"
 	@echo "make release | collect | zip-collect | autograde | feedback | export"
 	@echo "make report      the instructor's report after grading: report/index.html"
+	@echo "make serve       the grading service: each submission graded as it arrives, feedback in seconds"
 	@echo "make lab STUDENT=alice   JupyterLab as a student;  make formgrader   as the instructor"
 	@echo "make hub         the course on a local JupyterHub (root): accounts, PostgreSQL, formgrader service"
 	@echo "make certs | scheduler | worker SCHEDULER=tls://host:8786   grading on many hosts (docs/distributed.md)"
@@ -95,6 +96,11 @@ worker: $(STAMP)
 
 feedback: $(STAMP)
 	$(COURSE) feedback
+
+# The grading service for the term: each submission graded as it arrives, its feedback released
+# to its student (c.GradeOnSubmit in nbgrader_config.py: limits per day, hidden verdicts).
+serve: $(STAMP)
+	$(COURSE) serve $(if $(JOBS),--jobs $(JOBS)) $(if $(SCHEDULER),--scheduler $(SCHEDULER))
 
 export: $(STAMP)
 	$(COURSE) export

@@ -15,6 +15,7 @@ from autograders.gradebook import (AssignLatePenaltiesShared, OverwriteCellsPref
                                    SaveAutoGradesPrefetched)
 from autograders.judge import ChooseProbeSeed, JudgeProbeReports
 from autograders.metadata import CheckCellMetadataOnce
+from autograders.withhold import WithholdHiddenVerdicts
 
 ROOT = Path(__file__).resolve().parent
 c = get_config()  # noqa: F821 - provided by traitlets when it loads this file
@@ -60,5 +61,7 @@ c.Autograde.sanitize_preprocessors = [_ours.get(step, step)
 # nbconvert validates the notebook after every preprocessor; once, after the last, is enough
 c.Exporter.optimistic_validation = True
 
-# Feedback shows each test's verdict, never the hidden tests.
-c.GenerateFeedback.preprocessors = [HideHiddenTests] + GenerateFeedback.class_traits()["preprocessors"].default()
+# Feedback shows each test's verdict, never the hidden tests; before a chapter's deadline the
+# grading service (make serve) may withhold the hidden tests' verdicts (c.GradeOnSubmit).
+c.GenerateFeedback.preprocessors = ([HideHiddenTests] + GenerateFeedback.class_traits()["preprocessors"].default()
+                                    + [WithholdHiddenVerdicts])

@@ -8,6 +8,7 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from .execute import GRADER_ERRORS, error_output
 from .hidden import hidden_code_from, is_test_cell, split_hidden
 
+HELD_HIDDEN = "held_hidden_tests"  # cell metadata (under "course") of a cell whose hidden tests were removed
 MIN_QUOTED_LINE = 16  # shorter lines ("import torch", "return [") are too common to be a leak
 REDACTED = "[output removed: it quoted the grader's hidden tests]\n"
 OUTPUTS_WITHHELD = (
@@ -67,6 +68,8 @@ class HideHiddenTests(NbGraderPreprocessor):
                 cell.source = visible.rstrip() + "\n# (hidden tests run here when grading)"
             elif hidden:
                 cell.source = "# Hidden tests: they run when grading; your feedback shows their result below."
+            if hidden:
+                cell.metadata.setdefault("course", {})[HELD_HIDDEN] = True
         secrets = {line for line in hidden_lines - visible_lines
                    if len(line) >= MIN_QUOTED_LINE and not line.startswith("###")}
         for index, cell in enumerate(nb.cells):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 
 from . import labs, operations
 from .course_dir import REPO, Course, PipelineError
@@ -34,6 +35,10 @@ def main(argv=None) -> int:
             command.add_argument("--scheduler", default=None,
                                  help="grade on the Dask cluster at tls://host:8786 (default: c.ParallelGrading.scheduler; "
                                  "none: a cluster of this machine's own)")
+    serve = commands.add_parser("serve", help="grade each submission as it arrives and release its feedback (make serve)")
+    serve.add_argument("--jobs", type=int, default=None, help="grading workers (default: c.ParallelGrading.jobs)")
+    serve.add_argument("--scheduler", default=None, help="grade on the Dask cluster at tls://host:8786")
+    serve.add_argument("--course", default=None, help="the course folder (default: this repository)")
     commands.add_parser("export", help="grades.csv from the gradebook")
     certs = commands.add_parser("certs", help="the grading cluster's TLS certificates (make certs)")
     certs.add_argument("folder", nargs="?", default="certs")
@@ -77,6 +82,14 @@ def main(argv=None) -> int:
             command = (cluster.scheduler_command(args.certificates, args.host, args.port) if args.command == "scheduler"
                        else cluster.worker_command(args.scheduler, args.certificates, args.nworkers, args.local_directory))
             return cluster.run(command)
+        if args.command == "serve":
+            from .serve import GradingService
+            try:
+                GradingService(Course(Path(args.course).resolve()) if args.course else course,
+                               args.jobs, args.scheduler).run()
+            except KeyboardInterrupt:
+                print("grading service stopped")
+            return 0
         if args.command == "lab":
             return lab(course, None if args.formgrader else args.student)
         if args.command == "report":

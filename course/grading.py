@@ -59,6 +59,8 @@ class GradingRun:
     graded: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # unchanged since last graded
     failed: list[str] = field(default_factory=list)   # nbgrader gave up on them; graded as empty copies
+    ungraded: dict[str, str] = field(default_factory=dict)  # student -> why not even an empty copy was graded
+    reasons: dict[str, str] = field(default_factory=dict)   # student -> why graded as an empty copy
     seconds: float = 0.0      # the workers' time on this assignment (they grade assignments side by side)
     pooled_kernels: int = 0  # kernels forked by the workers' kernel pools
     pools_started: int = 0   # pools the workers started during the run (a broken one is replaced)
@@ -77,6 +79,7 @@ class Grader:
         self.accepted: dict[str, bool] = {}  # worker address -> whether it grades for this run
         self._registering = threading.Thread(target=self._register, daemon=True)
         self._registered: BaseException | None = None
+        self._told_dashboard = False  # a service grades many times on one cluster: said once
         self._registering.start()
 
     def _register(self) -> None:
@@ -131,8 +134,9 @@ class Grader:
                 raise PipelineError(f"the grading workers could not start: {self._registered}")
             raise PipelineError("no grading worker runs this checkout's course code, nothing was graded"
                                 if self.accepted else "the grading cluster has no workers; nothing was graded")
-        if "dashboard" in self.client.scheduler_info(n_workers=0).get("services", {}):
+        if not self._told_dashboard and "dashboard" in self.client.scheduler_info(n_workers=0).get("services", {}):
             print(f"Dask's dashboard: {self.client.dashboard_link}")
+        self._told_dashboard = True
 
     def shared(self, data, worker: str):
         """``data`` (a chapter, a reference) sent to ``worker``, from which each worker that needs
@@ -140,12 +144,17 @@ class Grader:
         held it, it is sent again (``grade``'s ``held``)."""
         return self.client.scatter(data, hash=False, workers=[worker])
 
-    def grade(self, assignments: list[str], resume: bool, progress: Progress) -> list[GradingRun]:
-        """Grade every pending submission of ``assignments`` (intake done)."""
+    def grade(self, assignments: list[str], resume: bool, progress: Progress,
+              only: dict[str, list[str]] | None = None) -> list[GradingRun]:
+        """Grade every pending submission of ``assignments`` (intake done), or of the students
+        ``only`` names per assignment, in that order. A submission that could not be graded at
+        all is in its run's ``ungraded``, with why."""
         runs = {assignment: GradingRun(assignment) for assignment in assignments}
         pending = {}
         for assignment, run in runs.items():
             submitted = submitted_students(self.course, assignment)
+            if only is not None:
+                submitted = [s for s in only.get(assignment, []) if s in submitted]
             run.skipped = [s for s in submitted if resume and is_current(self.course, assignment, s)]
             if students := [s for s in submitted if s not in run.skipped]:
                 pending[assignment] = students
@@ -158,7 +167,7 @@ class Grader:
                       if (files := cached_reference(self.course, a, self.code)) is not None}
         on_workers: dict = {}  # (kind, assignment) -> the future holding it on the workers
         replaced_here: dict[Job, str] = {}  # submissions sent as empty copies (too large to carry)
-        unobserved, ungraded = {}, []
+        unobserved = {}
         bar = progress.add_task("autograde", total=sum(map(len, pending.values())))
 
         def held(kind: str, assignment: str, data, worker: str):
@@ -202,8 +211,9 @@ class Grader:
                 run.graded.append(job.student)
                 if replaced:
                     run.failed.append(job.student)
+                    run.reasons[job.student] = result.error or replaced_here.get(job) or "the grader gave up"
             else:
-                ungraded.append(f"{job.student}/{job.assignment}: {error or result.error}")
+                run.ungraded[job.student] = error or result.error
 
         try:
             Dispatcher(self.workers, submit, done, no_worker_s=self.no_worker_s).run(pending, set(references))
@@ -212,9 +222,6 @@ class Grader:
         if unobserved:
             raise PipelineError("no submission of these chapters was graded, because their reference could not be "
                                 "observed:\n  " + "\n  ".join(f"{a}: {e}" for a, e in unobserved.items()))
-        if ungraded:
-            raise PipelineError("these submissions could not be graded, not even as empty copies (the others were; "
-                                "run autograde again to retry these):\n  " + "\n  ".join(ungraded))
         return list(runs.values())
 
 
@@ -242,4 +249,9 @@ def grade_assignments(course: Course, grader: Grader | None, assignments: list[s
     owned = progress is None
     progress = progress or new_progress()
     with progress if owned else nullcontext():
-        return grader.grade(assignments, resume, progress)
+        runs = grader.grade(assignments, resume, progress)
+    ungraded = [f"{student}/{run.assignment}: {why}" for run in runs for student, why in run.ungraded.items()]
+    if ungraded:
+        raise PipelineError("these submissions could not be graded, not even as empty copies (the others were; "
+                            "run autograde again to retry these):\n  " + "\n  ".join(ungraded))
+    return runs

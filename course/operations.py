@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 import stat
 import sys
-from contextlib import nullcontext
+from contextlib import contextmanager
 from pathlib import Path
 
 from .course_dir import Course, PipelineError, assignments
@@ -141,38 +141,57 @@ def refuse_missing_protections() -> None:
         print(line, file=sys.stderr)
 
 
+@contextmanager
+def grading_session(course: Course, jobs: int | None = None, scheduler: str | None = None,
+                    kernel_pool: bool = True, needed: bool = True):
+    """``(config, grader)``: the course's config, checked to sandbox and judge, and a ``Grader``
+    on a Dask cluster (this machine's own, of ``jobs`` workers, or the one at ``scheduler``;
+    None: as ``c.ParallelGrading`` says), or None where nothing is ``needed``. Refuses, before
+    starting anything, where the config or this machine cannot grade safely."""
+    from .cluster import grading_client
+    from .grading import Grader, ParallelGrading
+
+    config = check_grading_config(course)
+    settings = ParallelGrading(config=config)
+    scheduler = settings.scheduler if scheduler is None else scheduler
+    if not scheduler:
+        refuse_missing_protections()
+    if not needed:
+        yield config, None
+        return
+    with grading_client(jobs or settings.workers, scheduler, course.root / settings.certificates) as client, \
+            Grader(course, client, dict(config.get("SandboxSettings", {})), kernel_pool) as grader:
+        yield config, grader
+
+
+def take_in(course: Course, assignment: str) -> None:
+    """Make the assignment's submissions gradable (``intake``), saying what was done to which."""
+    if not (course.root / "release" / assignment).is_dir():
+        course.nbgrader("generate_assignment", assignment, "--force")
+    for student, notes in intake(course.root, assignment, course.notebook_names(assignment)).items():
+        print(f"{student}/{assignment}: " + "; ".join(notes))
+        record_intake(course.root, assignment, student, notes)
+
+
 def autograde(course: Course, assignment: str | None = None, jobs: int | None = None, resume: bool = True,
               progress=None, kernel_pool: bool = True, scheduler: str | None = None) -> list:
     """Grade every collected submission (on a Dask cluster: this machine's own, of ``jobs``
     workers, or the one at ``scheduler``; skipping those graded and unchanged; with
     ``kernel_pool``, in kernels forked from a warm zygote rather than started afresh). None:
     as ``c.ParallelGrading`` says."""
-    from .cluster import grading_client
-    from .grading import Grader, ParallelGrading, grade_assignments, work_expected
+    from .grading import grade_assignments, work_expected
 
     to_grade = submitted_assignments(course, assignment)
     if not to_grade:
         raise PipelineError("there are no submissions to grade: run `make collect` first")
-    config = check_grading_config(course)
-    settings = ParallelGrading(config=config)
-    scheduler = settings.scheduler if scheduler is None else scheduler
-    if not scheduler:
-        refuse_missing_protections()
-    expected = work_expected(course, to_grade, resume)
     # the workers start first: they import nbgrader and warm their kernel pools while the
     # submissions are taken in
-    with grading_client(jobs or settings.workers, scheduler, course.root / settings.certificates) \
-            if expected else nullcontext() as client:
-        with Grader(course, client, dict(config.get("SandboxSettings", {})), kernel_pool) \
-                if client else nullcontext() as grader:
-            say_how_tests_are_decided(course, to_grade, config)
-            for name in to_grade:
-                if not (course.root / "release" / name).is_dir():
-                    course.nbgrader("generate_assignment", name, "--force")
-                for student, notes in intake(course.root, name, course.notebook_names(name)).items():
-                    print(f"{student}/{name}: " + "; ".join(notes))
-                    record_intake(course.root, name, student, notes)
-            return grade_assignments(course, grader, to_grade, resume, progress)
+    with grading_session(course, jobs, scheduler, kernel_pool, work_expected(course, to_grade, resume)) \
+            as (config, grader):
+        say_how_tests_are_decided(course, to_grade, config)
+        for name in to_grade:
+            take_in(course, name)
+        return grade_assignments(course, grader, to_grade, resume, progress)
 
 
 def feedback(course: Course, assignment: str | None = None) -> list[Path]:
