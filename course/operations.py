@@ -40,11 +40,33 @@ def generate(course: Course, assignment: str | None = None) -> list[str]:
     return covered_assignments(course, assignment)
 
 
+def in_gradebook(course: Course, assignment: str) -> bool:
+    """Whether the course's gradebook knows ``assignment`` (its cells, from ``generate_assignment``)."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    url = course.db_url()
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
+        return False
+    with Gradebook(url) as gradebook:
+        try:
+            gradebook.find_assignment(assignment)
+        except MissingEntry:
+            return False
+    return True
+
+
+def ensure_generated(course: Course, assignment: str) -> None:
+    """``generate_assignment`` where the student version or the gradebook's record of the chapter
+    is missing: a fresh clone holds ``release/`` but no gradebook, and nbgrader grades only the
+    chapters its gradebook knows."""
+    if not (course.root / "release" / assignment).is_dir() or not in_gradebook(course, assignment):
+        course.nbgrader("generate_assignment", assignment, "--force")
+
+
 def release(course: Course, assignment: str | None = None) -> list[str]:
     ensure_exchange(course)
     for name in covered_assignments(course, assignment):
-        if not (course.root / "release" / name).is_dir():
-            course.nbgrader("generate_assignment", name, "--force")
+        ensure_generated(course, name)
         course.nbgrader("release_assignment", name, "--force")
     return covered_assignments(course, assignment)
 
@@ -166,8 +188,7 @@ def grading_session(course: Course, jobs: int | None = None, scheduler: str | No
 
 def take_in(course: Course, assignment: str) -> None:
     """Make the assignment's submissions gradable (``intake``), saying what was done to which."""
-    if not (course.root / "release" / assignment).is_dir():
-        course.nbgrader("generate_assignment", assignment, "--force")
+    ensure_generated(course, assignment)
     for student, notes in intake(course.root, assignment, course.notebook_names(assignment)).items():
         print(f"{student}/{assignment}: " + "; ".join(notes))
         record_intake(course.root, assignment, student, notes)
