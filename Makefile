@@ -62,9 +62,10 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/pytest
 
-# Stock serial nbgrader against the course's parallel grading on one synthetic class.
+# Stock serial nbgrader against the course's parallel grading on one synthetic class, and the
+# grading service's latency (ONLY=grading or ONLY=serve for one of them).
 bench: $(STAMP)
-	$(COURSE) bench
+	$(COURSE) bench $(if $(ONLY),--only $(ONLY))
 
 generate: $(STAMP)
 	$(COURSE) generate
@@ -126,4 +127,4 @@ bank: $(STAMP)
 # The course on a local JupyterHub, as root: student accounts, the instructor, the grader's formgrader
 # service, a PostgreSQL gradebook; prints the URL and the accounts, Ctrl-C stops it all (docs/deployment.md).
 hub: $(STAMP)
-	$(BIN)/python -m course.deploy.hub $(if $(PORT),--port $(PORT))
+	$(BIN)/python -m course.deploy.hub $(if $(PORT),--port $(PORT)) $(if $(GRADE_ON_SUBMIT),--grade-on-submit)

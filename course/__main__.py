@@ -54,7 +54,11 @@ def main(argv=None) -> int:
     report_parser = commands.add_parser("report", help="the instructor's report: report/index.html, test_grades.csv")
     report_parser.add_argument("--out", help="the report's folder (default: report/ in the course)")
     commands.add_parser("demo", help="the whole cycle on a synthetic class")
-    commands.add_parser("bench", help="stock serial nbgrader against the course's grading, one class")
+    bench = commands.add_parser("bench", help="stock serial nbgrader against the course's grading, one class; "
+                                "the grading service's latency")
+    bench.add_argument("--only", choices=("grading", "serve"), default=None,
+                       help="grading: stock nbgrader against the course's grading; serve: the grading service's "
+                       "latency and a deadline's burst (default: both)")
     bank_parser = commands.add_parser("bank", help="grade an assignment's bank of known answers and check each")
     bank_parser.add_argument("assignment")
     bank_parser.add_argument("--only", help="grade only this exercise's bank entries")
@@ -70,7 +74,9 @@ def main(argv=None) -> int:
             return demo_main()
         if args.command == "bench":
             from .bench import main as bench_main
-            return bench_main()
+            from .serve.bench import main as serve_bench_main
+            benches = {"grading": bench_main, "serve": serve_bench_main}
+            return max(bench() for name, bench in benches.items() if args.only in (None, name))
         if args.command == "bank":
             from .banks import grade_bank, print_bank
             return 1 if print_bank(grade_bank(args.assignment, args.only)) else 0
