@@ -24,7 +24,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from traitlets import Int, List, Unicode
+from traitlets import Bool, Int, List, Unicode
 from traitlets.config import Configurable
 
 from .. import labs
@@ -58,6 +58,9 @@ class HubDeployment(Configurable):
                      "(default: grader-<course id>, as nbgrader's documentation names it)").tag(config=True)
     chapters = List(Unicode(), [], help="The chapters released on the hub (default: all)").tag(config=True)
     port = Int(8000, help="The port of the hub's public URL, on 127.0.0.1").tag(config=True)
+    grade_on_submit = Bool(False, help="Run the grading service (make serve) as a hub service under the grader "
+                           "account: each submission graded as it arrives, its feedback released to its "
+                           "student (c.GradeOnSubmit in the course's nbgrader_config.py)").tag(config=True)
 
     def __init__(self, folder: Path, **kwargs):
         super().__init__(**kwargs)
@@ -114,7 +117,7 @@ class HubDeployment(Configurable):
             "proxy_token": secrets.token_hex(32), "hub_state": str(hub_state),
             "password": self.password_file.read_text(), "students": list(self.students),
             "instructor": self.instructor, "grader": self.grader, "python": str(users_bin / "python"),
-            "course_folder": str(self.course_folder),
+            "course_folder": str(self.course_folder), "grade_on_submit": self.grade_on_submit,
             "student_args": [f"--ServerApp.jpserver_extensions={name}=False"
                              for name in labs.INSTRUCTOR_SERVER_EXTENSIONS],
             "student_environment": {"PATH": path, "JUPYTER_CONFIG_PATH": str(student_config)},
@@ -212,10 +215,13 @@ def main(argv=None) -> int:
     parser.add_argument("--instructor", default=None)
     parser.add_argument("--grader", default=None, help="the formgrader's account (default: grader-<course id>)")
     parser.add_argument("--chapters", nargs="*", default=None, help="the chapters to release (default: all)")
+    parser.add_argument("--grade-on-submit", action="store_true",
+                        help="run the grading service as a hub service: feedback seconds after Submit")
     args = parser.parse_args(argv)
     options = {name: value for name, value in (("students", args.students), ("instructor", args.instructor),
                                                 ("chapters", args.chapters), ("grader", args.grader))
                if value is not None}
+    options["grade_on_submit"] = args.grade_on_submit
     # Ctrl-C reaches this process only: JupyterHub runs in a session of its own and is stopped in order.
     # Ctrl-C and SIGTERM both stop it, even where the shell started this process with SIGINT ignored.
     def interrupt(signum, frame):
@@ -243,6 +249,8 @@ def main(argv=None) -> int:
               f"  password (every account): {password}\n"
               f"  the grader's course: {deployment.course_folder} (account {deployment.grader}); "
               f"gradebook on PostgreSQL at 127.0.0.1:{deployment.database.port}\n"
+              + (f"  grading on submit: the hub's service {deployment.course_id}-grading\n"
+                 if deployment.grade_on_submit else "") +
               "Ctrl-C stops the hub, the proxy, the servers, the formgrader and the database.", flush=True)
 
     return deployment.run(settings, ready)

@@ -12,7 +12,10 @@ it sets, after nbgrader's JupyterHub documentation ("One class, multiple graders
   private home, with nbgrader's Assignments panel and none of the instructor's tools;
 * the formgrader is a hub service named after the course, a JupyterLab started by the hub as the
   course's grader account in its course folder; the group ``formgrade-<course>`` (the
-  instructor) may use it.
+  instructor) may use it;
+* with ``make hub GRADE_ON_SUBMIT=1``, the grading service (``make serve``) is a second hub
+  service, ``<course>-grading``, started and stopped by the hub as the grader account: each
+  submission graded as it arrives, its feedback released to its student.
 """
 import json
 import os
@@ -57,3 +60,11 @@ c.JupyterHub.services = [{
     "environment": settings["grader_environment"],
     "oauth_no_confirm": True,
 }]
+if settings.get("grade_on_submit"):
+    c.JupyterHub.services.append({
+        "name": f"{course}-grading",  # no URL: a process the hub keeps running, not a web service
+        "command": [settings["python"], "-m", "course", "serve", "--course", settings["course_folder"]],
+        "user": settings["grader"],
+        "cwd": settings["course_folder"],
+        "environment": settings["grader_environment"],
+    })
