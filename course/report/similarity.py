@@ -24,9 +24,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
-from copydetect import CodeFingerprint, compare_files
-from copydetect.utils import filter_code, get_document_fingerprints, get_token_coverage, highlight_overlap
-from markupsafe import Markup
+from copydetect.utils import find_fingerprint_overlap, get_copied_slices, get_document_fingerprints, get_token_coverage
+from markupsafe import Markup, escape
+from pygments.lexers import PythonLexer
+from pygments.token import Token
 
 NOISE = 25        # k: shorter matches (in filtered characters) are noise
 GUARANTEE = 30    # any match this long is always found (winnowing window = GUARANTEE - NOISE + 1)
@@ -66,24 +67,17 @@ class ChapterSimilarity:
 def filter_python(code: str) -> tuple[str, np.ndarray]:
     """copydetect's ``filter_code`` for Python, by Python's tokenizer: names become V (a
     function's F, a class's O; keywords and builtins stay), strings S, comments and whitespace
-    go; with copydetect's offsets back into ``code``."""
-    lines = code.splitlines(keepends=True)
+    go. With each filtered character's span in ``code`` (start, end): a letter's is its whole
+    token's, so that a match marks whole names and strings."""
+    # the lines as the tokenizer reads them (str.splitlines would also split at \x0c, \u2028, ...)
+    lines = io.StringIO(code).readlines()
     starts = [0, *itertools.accumulate(len(line) for line in lines)]
-    out, offsets, offset, cursor, previous = [], [[0, 0]], 0, 0, ""
-    size = 0
+    out, spans, previous = [], [], ""
     for token in tokenize.generate_tokens(io.StringIO(code).readline):
-        start = starts[token.start[0] - 1] + token.start[1] if token.start[0] <= len(lines) else len(code)
-        end = starts[token.end[0] - 1] + token.end[1] if token.end[0] <= len(lines) else len(code)
-        if start > cursor:  # whitespace between tokens
-            offsets.append([size - 1, offset])
-            offset += start - cursor
-        cursor = max(cursor, end)
-        text = code[start:end]
         if token.type in SKIPPED:
-            if text:
-                offsets.append([size - 1, offset])
-                offset += len(text)
             continue
+        start = starts[token.start[0] - 1] + token.start[1]
+        end = starts[token.end[0] - 1] + token.end[1]
         if token.type == tokenize.NAME and token.string not in KEPT:
             letter = "F" if previous == "def" else "O" if previous == "class" else "V"
         elif token.type == tokenize.STRING:
@@ -92,32 +86,71 @@ def filter_python(code: str) -> tuple[str, np.ndarray]:
             letter = None
         if letter:
             out.append(letter)
-            size += 1
-            offsets.append([size - 1, offset])
-            offset += len(text) - 1
+            spans.append((start, end))
+        else:
+            out.append(token.string)
+            spans += [(at, at + 1) for at in range(start, end)]
+        previous = token.string
+    return "".join(out), np.array(spans, dtype=int).reshape(-1, 2)
+
+
+def _filter_other(code: str) -> tuple[str, np.ndarray]:
+    """``filter_python`` for code Python cannot tokenize, by pygments as copydetect's
+    ``filter_code`` filters it."""
+    out, spans = [], []
+    for start, kind, text in PythonLexer().get_tokens_unprocessed(code):
+        preprocessor = kind in (Token.Comment.Preproc, Token.Comment.Hashbang)
+        if kind in Token.Text or (kind in Token.Comment and not preprocessor):
+            continue
+        if kind in (Token.Name, Token.Name.Variable, Token.Name.Attribute):
+            letter = "V"
+        elif kind in Token.Name.Function:
+            letter = "F"
+        elif kind in Token.Name.Class:
+            letter = "O"
+        elif preprocessor:
+            letter = "P"
+        elif kind in Token.Literal.String:
+            letter = None if text in ("'", '"') else "S"
+            text = '"' if letter is None else text
+        else:
+            letter = None
+        if letter:
+            out.append(letter)
+            spans.append((start, start + len(text)))
         else:
             out.append(text)
-            size += len(text)
-        previous = token.string
-    return "".join(out), np.array(offsets)
+            spans += [(at, at + 1) for at in range(start, start + len(text))]
+    return "".join(out), np.array(spans, dtype=int).reshape(-1, 2)
 
 
-class AnswerFingerprint(CodeFingerprint):
-    """copydetect's fingerprint of one answer, filtered by ``filter_python`` (pygments' where
-    Python cannot tokenize it), without the ``ignored`` hashes."""
+class AnswerFingerprint:
+    """copydetect's winnowed fingerprint of one answer, without the ``ignored`` hashes."""
 
     def __init__(self, code: str, filtered: tuple[str, np.ndarray], ignored: np.ndarray):
-        self.filename, self.raw_code, self.k = "answer.py", code, NOISE
-        self.filtered_code, self.offsets = filtered
-        self.hashes, self.hash_idx = get_document_fingerprints(self.filtered_code, NOISE, GUARANTEE - NOISE + 1, ignored)
-        self.token_coverage = get_token_coverage(self.hash_idx, NOISE, len(self.filtered_code))
+        self.code = code
+        self.filtered, self.spans = filtered
+        self.hashes, self.hash_idx = get_document_fingerprints(self.filtered, NOISE, GUARANTEE - NOISE + 1, ignored)
+        self.token_coverage = float(get_token_coverage(self.hash_idx, NOISE, len(self.filtered)))
 
 
 def _filtered(code: str) -> tuple[str, np.ndarray]:
     try:
         return filter_python(code)
     except (tokenize.TokenError, SyntaxError):
-        return filter_code(code, "answer.py", "python")
+        return _filter_other(code)
+
+
+def overlap(first: AnswerFingerprint, second: AnswerFingerprint) -> tuple[int, int, np.ndarray, np.ndarray]:
+    """What the two answers share: each one's shared filtered characters, and where they lie in
+    each one's code (``[starts, ends]``)."""
+    found = find_fingerprint_overlap(first.hashes, second.hashes, first.hash_idx, second.hash_idx)
+    result = []
+    for fingerprint, indices in zip((first, second), found):
+        slices = get_copied_slices(indices, NOISE).astype(int)
+        result.append((int(np.sum(slices[1] - slices[0])),
+                       np.array([fingerprint.spans[slices[0], 0], fingerprint.spans[slices[1] - 1, 1]])))
+    return result[0][0], result[1][0], result[0][1], result[1][1]
 
 
 def _all_hashes(code: str) -> np.ndarray:
@@ -127,16 +160,21 @@ def _all_hashes(code: str) -> np.ndarray:
     return np.array(sorted(hashes))
 
 
-def _marked(fingerprint: CodeFingerprint, slices) -> Markup:
-    if not len(slices[0]):
-        return Markup.escape(fingerprint.raw_code)
-    text, _ = highlight_overlap(fingerprint.raw_code, slices, "\x00", "\x01", escape_html=True)
-    return Markup(text.replace("\x00", "<mark>").replace("\x01", "</mark>"))
+def marked(code: str, slices: np.ndarray) -> Markup:
+    """``code`` as HTML with the ``slices`` (``[starts, ends]`` in ``code``) marked: each piece of
+    the code escaped on its own, so that a mark never cuts an entity nor a tag."""
+    parts, at = [], 0
+    for start, end in zip(*slices.tolist()):
+        parts += [escape(code[at:start]), Markup("<mark>"), escape(code[start:end]), Markup("</mark>")]
+        at = end
+    parts.append(escape(code[at:]))
+    return Markup("").join(parts)
 
 
 def _exercise_overlaps(answers: dict[str, str], stub: str, class_size: int):
-    """``{(text a, text b): (shared tokens of a, of b, slices)}`` over the distinct answers to one
-    exercise (a == b where several wrote the same), their fingerprints and who wrote each."""
+    """The distinct answers to one exercise, their fingerprints, who wrote each, and
+    ``{(a, b): (shared characters of a, of b, where in a, where in b)}`` over the pairs of their
+    indices that share code (a == b where several wrote the same)."""
     writers: dict[str, list[str]] = defaultdict(list)
     for student, text in sorted(answers.items()):
         writers[text].append(student)
@@ -161,9 +199,9 @@ def _exercise_overlaps(answers: dict[str, str], stub: str, class_size: int):
     candidates |= {(i, i) for i, text in enumerate(texts) if len(writers[text]) > 1 and prints[i].hashes}
     overlaps = {}
     for a, b in candidates:
-        _, (share_a, share_b), slices = compare_files(prints[a], prints[b])
-        if len(slices[0]):
-            overlaps[a, b] = (float(share_a * prints[a].token_coverage), float(share_b * prints[b].token_coverage), slices)
+        found = overlap(prints[a], prints[b])
+        if found[0]:
+            overlaps[a, b] = found
     return texts, prints, writers, overlaps
 
 
@@ -178,7 +216,7 @@ def similar_pairs(answers: dict[str, dict[str, str]], stubs: dict[str, str], exe
         for text, fingerprint in zip(texts, prints):
             for student in writers[text]:
                 coverage[student] += fingerprint.token_coverage
-        for (a, b), (tokens_a, tokens_b, slices) in overlaps.items():
+        for (a, b), (tokens_a, tokens_b, *slices) in overlaps.items():
             people = itertools.combinations(writers[texts[a]], 2) if a == b else \
                 itertools.product(writers[texts[a]], writers[texts[b]])
             for first, second in people:
@@ -199,7 +237,8 @@ def similar_pairs(answers: dict[str, dict[str, str]], stubs: dict[str, str], exe
     found.sort(key=lambda item: (-item[0], item[1], item[2]))
     pairs = []
     for score, first, second, shares in found[:MAX_PAIRS]:
-        marked = [Exercise(exercise, _marked(p1, s1), _marked(p2, s2)) for exercise, p1, p2, s1, s2 in details[first, second]]
+        shown = [Exercise(exercise, marked(p1.code, s1), marked(p2.code, s2))
+                 for exercise, p1, p2, s1, s2 in details[first, second]]
         order = {name: index for index, name in enumerate(exercises)}
-        pairs.append(Pair(first, second, score, shares, sorted(marked, key=lambda e: order[e.name])))
+        pairs.append(Pair(first, second, score, shares, sorted(shown, key=lambda e: order[e.name])))
     return ChapterSimilarity(pairs, len(found))

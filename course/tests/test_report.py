@@ -4,13 +4,14 @@ render in under 10 s and stay readable."""
 from __future__ import annotations
 
 import csv
+import html
 import os
+import re
 import time
 from html.parser import HTMLParser
 from unittest import mock
 
 import nbformat
-import numpy as np
 import pytest
 
 from autograders.bank import answer_cells, bank_entries
@@ -53,6 +54,40 @@ def test_starter_code_alone_is_never_similar():
     released = nbformat.read(REPO / "release" / CHAPTER / f"{source_notebook(CHAPTER).stem}.ipynb", as_version=4)
     stubs = {x: cell.source for x, cell in answer_cells(released).items()}
     assert similar_pairs({"a": stubs, "b": dict(stubs)}, stubs, list(stubs)).pairs == []
+
+
+SHARED = (  # HTML's special characters, an entity's text, control and line-separator characters
+    'def compare(left, right):\n'
+    '    """Is <left> & "right" in order?"""\n'
+    '    if left < right and right > 0 and left != "&amp;":\n'
+    '        return left & right | (left << 2) >> 1\n'
+    "    tag = '<b class=\"x\">&lt;\x01\x00</b>'\n"
+    '    return [v for v in range(left) if v <= right and "&" in tag] + [total_of_things]')
+
+
+def _shown(html_text: str) -> tuple[str, list[tuple[int, int]]]:
+    """What a browser shows of an answer's HTML, and where in it the marks are."""
+    text, marks = "", []
+    for index, piece in enumerate(re.split(r"</?mark>", html_text)):
+        start, text = len(text), text + html.unescape(piece)
+        if index % 2:
+            marks.append((start, len(text)))
+    return text, marks
+
+
+def test_the_two_answers_are_shown_as_written_with_only_the_shared_code_marked():
+    own = {"ann": 'x = "<i>" if 1 < 2 & 3 else \'\u2028\x0c\'\n' + SHARED,
+           "bob": "y = [q for q in 'a&b' if q > 'a']\n" + SHARED + "\nz = '&lt;' * 3 > '&amp;'\n"}
+    found = similar_pairs({name: {"ex": code} for name, code in own.items()}, {"ex": ""}, ["ex"])
+    assert len(found.pairs) == 1, "the copy was not found"
+    pair = found.pairs[0]
+    for name, shown in ((pair.first, pair.exercises[0].first_html), (pair.second, pair.exercises[0].second_html)):
+        text, marks = _shown(str(shown))
+        assert text == own[name], f"{name}'s answer is not shown as written"
+        start = own[name].index(SHARED)
+        assert marks and all(start <= a and b <= start + len(SHARED) for a, b in marks), \
+            f"{name}: marks outside the shared code: {[text[a:b] for a, b in marks]}"
+        assert sum(b - a for a, b in marks) > 0.8 * len(SHARED), f"{name}: the shared code is not marked"
 
 
 def test_a_course_with_no_gradebook_yet_says_so(tmp_path):
@@ -136,14 +171,22 @@ def test_a_class_of_500_renders_in_under_10_s_and_stays_readable(large_class):
 def test_python_filtering_matches_copydetects_and_maps_back_to_the_code():
     from copydetect.utils import filter_code
 
+    from course.report.similarity import _filter_other
+
     code = 'class Net(nn.Module):\n    def forward(self, X):  # a comment\n        return torch.cat([X, X], dim=-1) + len("ab")\n'
-    filtered, offsets = filter_python(code)
+    filtered, spans = filter_python(code)
     assert filtered == filter_code(code, "a.py", "python")[0].replace('"S"', "S")
     assert filtered.startswith("classO(V.V):defF(self,V):return")
-    # every filtered position maps back to the same character (or name start) in the code
-    for index, char in enumerate(filtered):
-        raw = index + offsets[:, 1][min(np.searchsorted(offsets[:, 0], index), len(offsets) - 1)]
-        assert char in "VFOS" or code[raw] == char
+    # every filtered character maps back to itself in the code, a letter to its whole name or string
+    for char, (start, end) in zip(filtered, spans.tolist()):
+        assert code[start:end] == char or (char in "VFOS" and code[start:end].isidentifier() or code[start] == '"')
+    assert code[slice(*spans[filtered.index("O")])] == "Net"
+    # where Python cannot tokenize the code, pygments filters it as copydetect does, with the same spans
+    broken = code + "    x = '\n"
+    other, spans = _filter_other(broken)
+    assert other == filter_code(broken, "a.py", "python")[0]
+    for char, (start, end) in zip(other, spans.tolist()):
+        assert broken[start:end] == char or char in "VFOS\""
 
 
 def test_what_intake_and_grading_recorded_shows_in_the_report(large_class):
