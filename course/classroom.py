@@ -6,6 +6,7 @@ the released stub, a known-wrong or correct entry of the bank) or a damaged file
 from __future__ import annotations
 
 import ast
+import builtins
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -60,22 +61,35 @@ def _without_first_test_cell(nb):
 
 
 def renamed_variables(source: str) -> str:
-    """``source`` with every local variable of its functions renamed (``v1``, ``v2``, ...) and
-    its comments gone, as a student hides a copied answer: names assigned inside a function
-    body only, never its parameters (a test may pass them by keyword), attributes or
-    module-level names."""
+    """``source`` as a student hides a copied answer: each name a function assigns renamed
+    (``v1``, ``v2``, ..., one new name per old one, wherever a function body uses it), the
+    comments gone and the code laid out again by ``ast.unparse``. Kept as they are, so that the
+    copy runs as the original: every function's parameters (a test may pass them by keyword),
+    names the module level binds or uses, the names of functions, classes and imports,
+    builtins, names declared ``global`` or ``nonlocal``, and attributes."""
     tree = ast.parse(source)
-    functions = [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.Lambda))]
-    parameters = {arg.arg for function in functions for arg in ast.walk(function.args) if isinstance(arg, ast.arg)}
+    functions = [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))]
+    bodies = [node for f in functions for part in (f.body if isinstance(f.body, list) else [f.body])
+              for node in ast.walk(part)]
+    inside = {id(node) for node in bodies}
+    kept = set(dir(builtins))
+    kept |= {arg.arg for function in functions for arg in ast.walk(function.args) if isinstance(arg, ast.arg)}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and id(node) not in inside:
+            kept.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            kept.add(node.name)
+        elif isinstance(node, ast.alias):
+            kept.add((node.asname or node.name).split(".")[0])
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            kept.update(node.names)
     local = {}
-    for function in functions:
-        for node in ast.walk(function):
-            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store) and node.id not in parameters:
-                local.setdefault(node.id, f"v{len(local) + 1}")
-    for function in functions:
-        for node in ast.walk(function):
-            if isinstance(node, ast.Name) and node.id in local:
-                node.id = local[node.id]
+    for node in bodies:
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store) and node.id not in kept:
+            local.setdefault(node.id, f"v{len(local) + 1}")
+    for node in bodies:
+        if isinstance(node, ast.Name) and node.id in local:
+            node.id = local[node.id]
     return ast.unparse(tree) + "\n"
 
 

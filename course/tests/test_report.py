@@ -50,6 +50,22 @@ def test_a_renamed_copy_is_flagged_and_independent_correct_answers_are_not():
     assert ("other", "reference") not in pairs
 
 
+def test_a_renamed_copy_renames_locals_and_still_runs_as_the_original():
+    source = ("SCALE = 2  # module level\n"
+              "def grow(x):\n    total = x * SCALE\n    return total\n"
+              "def shrink(x):\n    SCALE = 3  # a local of the same name\n    return x / SCALE\n"
+              "def count(items):\n    len = 0\n    for item in items:\n        len += 1\n    return len\n"
+              "def size(items):\n    return len(items)\n")
+    copy = renamed_variables(source)
+    assert "total" not in copy and "item " not in copy and "#" not in copy
+    original, renamed = {}, {}
+    exec(source, original)
+    exec(copy, renamed)
+    for name, argument in [("grow", 5), ("shrink", 6), ("count", [1, 2]), ("size", [1, 2, 3])]:
+        assert renamed[name](argument) == original[name](argument), f"the copy's {name} differs:\n{copy}"
+        assert renamed[name](**{"x" if name in ("grow", "shrink") else "items": argument}) == original[name](argument)
+
+
 def test_starter_code_alone_is_never_similar():
     released = nbformat.read(REPO / "release" / CHAPTER / f"{source_notebook(CHAPTER).stem}.ipynb", as_version=4)
     stubs = {x: cell.source for x, cell in answer_cells(released).items()}
