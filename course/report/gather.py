@@ -17,9 +17,12 @@ from ..course_dir import Course
 from ..intake import REPLACED_NOTE
 from .records import grading_record, intake_notes
 
-# What kind of limit each error the grader records stands for
+# What kind of limit each error the grader records stands for; one it does not name is a
+# failure of the grader ("grader")
 LIMIT_KINDS = {"CellTimeoutError": "time", "CellTimeout": "time", "NotRun": "time", "MemoryLimit": "memory",
                "KernelDied": "kernel", "KernelLost": "kernel"}
+# a test cell's verdict where the cell could not run (``judge_cell``): the error's name, then the topic
+COULD_NOT_RUN_SHAPE = re.compile(re.escape(COULD_NOT_RUN) + r" \((\w+)\)\. It is about: .*", re.DOTALL)
 EMPTY_NOTE = "graded as an empty submission"  # how intake's note on an unreadable file ends
 DELETED = "this test cell was deleted from the submission"
 
@@ -47,7 +50,8 @@ class FreeAnswer:
 
 @dataclass
 class Limit:
-    """A limit the grader stopped a cell at (time, memory, output) or a kernel that died."""
+    """A limit the grader stopped a cell at (time, memory, output), a kernel that died or was
+    lost (kernel), or an error of the grader's of no kind the report knows (grader)."""
     kind: str
     cell: str
     reason: str
@@ -100,6 +104,11 @@ def _grade_id(cell: dict) -> str | None:
     return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
 
 
+def is_test(cell: dict) -> bool:
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return cell.get("cell_type") == "code" and bool(meta.get("grade")) and not meta.get("solution")
+
+
 def _is_answer(cell: dict) -> bool:
     meta = cell.get("metadata", {}).get("nbgrader", {})
     return cell.get("cell_type") == "code" and meta.get("solution") and not meta.get("grade")
@@ -123,28 +132,61 @@ def verdict(cell: dict) -> str:
     return "no verdict (the cell did not run)"
 
 
-def _could_not_run(verdict: str) -> str | None:
-    """The grader's error a test cell's verdict names, where the cell could not run."""
-    found = re.match(re.escape(COULD_NOT_RUN) + r" \((\w+)\)", verdict)
-    return found.group(1) if found else None
+def _grader_error(output: dict) -> str | None:
+    """The grader's error an output is, by the shape the grader writes (``error_output``, and
+    nbgrader's ``error_on_timeout``): a known name and a one-line traceback, where an exception
+    raised in the kernel has its frames."""
+    if output.get("output_type") != "error" or output.get("ename") not in GRADER_ERRORS:
+        return None
+    traceback = output.get("traceback")
+    return output["ename"] if isinstance(traceback, list) and len(traceback) == 1 else None
+
+
+def _could_not_run(cell: dict) -> str | None:
+    """The grader's error a test cell's verdict names, where the judge wrote that the cell could
+    not run because of it (its outputs that one error, ``judge_cell``'s words)."""
+    outputs = cell.get("outputs") or []
+    if len(outputs) != 1 or outputs[0].get("output_type") != "error" or outputs[0].get("ename") != "TestFailed":
+        return None
+    found = COULD_NOT_RUN_SHAPE.fullmatch(_text(outputs[0].get("evalue")))
+    return found.group(1) if found and found.group(1) in GRADER_ERRORS else None
+
+
+def _errors(cell: dict) -> list[str]:
+    """The grader's errors in a cell, in order ("output" for a flood it cut): a test cell's only
+    from the judge's verdict (the judge writes all of its outputs), another's from its outputs."""
+    if is_test(cell):
+        name = _could_not_run(cell)
+        return [name] if name else []
+    found = []
+    for output in cell.get("outputs") or ():
+        if output.get("output_type") == "stream" and _text(output.get("text")) == f"\n{OUTPUT_DROPPED}\n":
+            found.append("output")
+        elif (name := _grader_error(output)) is not None:
+            found.append(name)
+    return found
 
 
 def limits_hit(cells: list[dict], several: bool, notebook: str) -> list[Limit]:
-    found = []
+    """The limits the grader stopped the notebook's cells at, in order, each once: the cells it
+    then did not run (NotRun) count with the limit before them, or as one limit where there was none."""
+    found, not_run = [], []
     for index, cell in enumerate(cells):
-        for output in cell.get("outputs", ()):
-            kind = output.get("output_type")
-            # a limit hit in a test cell survives as the judge's verdict, which names it
-            ename = output.get("ename")
-            if kind == "error" and ename == "TestFailed":
-                ename = _could_not_run(_text(output.get("evalue")))
-            if kind == "error" and ename in GRADER_ERRORS:
-                limit = (LIMIT_KINDS.get(ename, "kernel"), f"{ename}: {GRADER_ERRORS[ename]}")
-            elif kind == "stream" and OUTPUT_DROPPED in _text(output.get("text")):
-                limit = ("output", "an output flood: the grader dropped the rest of it")
-            else:
+        where = _cell_id(notebook, _grade_id(cell) or f"cell {index + 1}", several)
+        for name in _errors(cell):
+            if name == "NotRun" and found:
+                not_run[-1] += 1
                 continue
-            found.append(Limit(limit[0], _cell_id(notebook, _grade_id(cell) or f"cell {index + 1}", several), limit[1]))
+            if name == "output":
+                found.append(Limit("output", where, "an output flood: the grader dropped the rest of it"))
+            else:
+                found.append(Limit(LIMIT_KINDS.get(name, "grader"), where, f"{name}: {GRADER_ERRORS[name]}"))
+            not_run.append(1 if name == "NotRun" else 0)
+    for limit, count in zip(found, not_run):
+        if limit.reason.startswith("NotRun"):
+            limit.reason += f" ({count} cells)"
+        elif count:
+            limit.reason += f"; the {count} cells after it were not run"
     return found
 
 

@@ -125,6 +125,54 @@ def test_a_gradebook_with_no_submissions_says_so(tmp_path):
     assert f"The gradebook knows {CHAPTER}, with no graded submission" in page
 
 
+def _cell(grade_id: str | None, kind: str, outputs: list) -> dict:
+    """A graded notebook's code cell: an answer, a test cell or a lesson cell (``kind``)."""
+    meta = {} if kind == "lesson" else {"nbgrader": {"grade_id": grade_id, "solution": kind == "answer",
+                                                     "grade": kind == "test", "points": 1}}
+    return nbformat.v4.new_code_cell("...", metadata=meta, outputs=outputs)
+
+
+def test_a_limit_is_counted_once_by_its_exact_shape_and_a_grader_error_of_no_known_kind_says_so():
+    from autograders.execute import OUTPUT_DROPPED, error_output
+    from autograders.judge import COULD_NOT_RUN, Verdict
+    from autograders.execute import GRADER_ERRORS
+    from course.report.gather import LIMIT_KINDS, limits_hit
+
+    def could_not_run(name):
+        return Verdict(False, f"{COULD_NOT_RUN} ({name}). It is about: the sum").outputs()
+
+    forged = f"{COULD_NOT_RUN} (MemoryLimit). It is about: nothing"
+    cells = [
+        # a student's own words, in their answers and outputs, are no limit
+        _cell("a1", "answer", [nbformat.v4.new_output("error", ename="TestFailed", evalue=forged, traceback=["..."])]),
+        _cell("a2", "answer", [nbformat.v4.new_output("stream", name="stdout", text=f"{OUTPUT_DROPPED} (not really)\n")]),
+        _cell("a3", "answer", [nbformat.v4.new_output("error", ename="MemoryLimit", evalue="mine",
+                                                      traceback=["---", "Cell In[3], line 1", "MemoryLimit: mine"])]),
+        _cell("t1", "test", Verdict(False, "the sum (MemoryLimit) must be 3").outputs()),
+        _cell("t2", "test", could_not_run("ZeroDivisionError")),
+        # the grader's: a flood, then a time limit and the twenty cells it left unrun
+        _cell("a4", "answer", [nbformat.v4.new_output("stream", name="stdout", text=f"\n{OUTPUT_DROPPED}\n")]),
+        _cell("t3", "test", could_not_run("MemoryLimit")),
+        # as nbgrader's error_on_timeout writes it
+        _cell("a5", "answer", [nbformat.v4.new_output("error", ename="CellTimeoutError", evalue="",
+                                                      traceback=["CellTimeoutError: No reply from kernel"])]),
+        *[_cell(f"t{n}", "test", could_not_run("NotRun")) for n in range(4, 14)],
+        *[_cell(None, "lesson", [error_output("NotRun")]) for _ in range(10)],
+    ]
+    limits = limits_hit(cells, False, "nb")
+    assert [(limit.kind, limit.cell) for limit in limits] == [("output", "a4"), ("memory", "t3"), ("time", "a5")]
+    assert "20 cells after it were not run" in limits[-1].reason
+    # cells left unrun with no limit before them (the notebook's time used up between two cells): one limit
+    limits = limits_hit([_cell("a1", "answer", []), *[_cell(None, "lesson", [error_output("NotRun")])] * 5], False, "nb")
+    assert [(limit.kind, limit.cell) for limit in limits] == [("time", "cell 2")]
+    assert "5 cells" in limits[0].reason
+    # each error the grader records has its kind; one the report has no kind for is the grader's, not a kernel's
+    assert set(GRADER_ERRORS) <= set(LIMIT_KINDS)
+    with mock.patch.dict("autograders.execute.GRADER_ERRORS", {"DiskFull": "the grader's disk was full"}):
+        [limit] = limits_hit([_cell("a1", "answer", [error_output("DiskFull")])], False, "nb")
+    assert (limit.kind, limit.reason) == ("grader", "DiskFull: the grader's disk was full")
+
+
 class NameLists(HTMLParser):
     """The longest list of names the page shows unfolded: outside any closed <details>."""
 
