@@ -4,6 +4,7 @@ is inline and its figures are PNG files beside it."""
 from __future__ import annotations
 
 import os
+import urllib.parse
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -74,8 +75,15 @@ class ChapterView:
     links: dict[str, str | None] = field(default_factory=dict)
 
 
+def href(path: Path, folder: Path) -> str:
+    """A page in ``folder``'s link to ``path``: relative, so that the report opens where it is
+    copied, and quoted, so that a space, ``#``, ``?``, ``%`` or a letter beyond ASCII in a
+    student's id or a notebook's name is part of the path."""
+    return urllib.parse.quote(Path(os.path.relpath(path, folder)).as_posix())
+
+
 def _link(submission: Submission, folder: Path) -> str | None:
-    return os.path.relpath(submission.feedback[0], folder) if submission.feedback else None
+    return href(submission.feedback[0], folder) if submission.feedback else None
 
 
 def _late(seconds: float) -> str:
@@ -143,7 +151,7 @@ def chapter_view(chapter: Chapter, folder: Path, figure_folder: Path) -> Chapter
     answers = {s.student: s.answers for s in subs if s.empty_copy is None}
     return ChapterView(
         name=chapter.name, submitted=len(subs), max_score=chapter.max_score,
-        histogram=os.path.relpath(histogram, folder), shares=os.path.relpath(shares, folder),
+        histogram=href(histogram, folder), shares=href(shares, folder),
         exercises=exercises, missing=chapter.missing,
         late=[(student(s), _late(s.seconds_late)) for s in subs if s.seconds_late > 0],
         repaired=[(student(s), s.repairs) for s in subs if s.repairs],
@@ -169,8 +177,8 @@ def render(data: ClassData, folder: Path, per_test_csv: Path | None) -> Path:
     page = environment.get_template("report.html.j2").render(
         course=data.root, students=data.students, chapters=chapters,
         waiting=[c.name for c in data.chapters if not c.submissions],
-        times=os.path.relpath(times, folder) if times else None,
-        per_test_csv=os.path.relpath(per_test_csv, folder) if per_test_csv else None,
+        times=href(times, folder) if times else None,
+        per_test_csv=href(per_test_csv, folder) if per_test_csv else None,
         made=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
     path = folder / "index.html"
     path.write_text(page, encoding="utf-8")

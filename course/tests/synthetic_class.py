@@ -23,9 +23,10 @@ from course.course_dir import REPO, Course, nbgrader_env, source_notebook
 DUE = datetime(2026, 11, 1, 12, 0)
 
 
-def _define(gb, assignment: str, released) -> None:
-    """The assignment's notebook and cells in the gradebook, as ``generate_assignment`` records them."""
-    notebook = source_notebook(assignment).stem
+def define(gb, assignment: str, released, notebook: str | None = None) -> None:
+    """The assignment's notebook (by default the chapter's own) and its cells in the gradebook,
+    as ``generate_assignment`` records them."""
+    notebook = notebook or source_notebook(assignment).stem
     gb.update_or_create_assignment(assignment, duedate=DUE)
     gb.update_or_create_notebook(notebook, assignment)
     for cell in released.cells:
@@ -37,7 +38,7 @@ def _define(gb, assignment: str, released) -> None:
             gb.update_or_create_solution_cell(meta["grade_id"], notebook, assignment)
 
 
-def _graded(source, answers: dict[str, str], failing: dict[str, str], exercises, limit: bool):
+def graded_notebook(source, answers: dict[str, str], failing: dict[str, str], exercises, limit: bool):
     """The source notebook with ``answers``, its test cells' outputs the verdicts (``failing``:
     grade id -> message), as the judge leaves a graded notebook."""
     nb = with_answers(source, answers)
@@ -55,17 +56,18 @@ def _graded(source, answers: dict[str, str], failing: dict[str, str], exercises,
     return nb
 
 
-def make_class(root: Path, students: int, seed: int = 0) -> Course:
-    """A course at ``root`` whose ``students`` students submitted every chapter (a few missing,
-    late, empty copies or over a time limit), each exercise's answer the reference, a correct or
-    a wrong bank entry, or the stub."""
+def make_class(root: Path, students: int, seed: int = 0, names: list[str] | None = None,
+               chapters: list[str] | None = None) -> Course:
+    """A course at ``root`` whose ``students`` students (``student000``, ..., or ``names``)
+    submitted every chapter (or the ``chapters``), a few submissions missing, late or over a
+    time limit, each exercise's answer the reference, a correct or a wrong bank entry, or the stub."""
     from nbgrader.api import Grade, Gradebook
 
     rng = random.Random(seed)
-    chapters = sorted(p.name for p in (REPO / "release").iterdir() if p.is_dir())
+    chapters = chapters or sorted(p.name for p in (REPO / "release").iterdir() if p.is_dir())
     course = Course.create(root, chapters)
     shutil.copytree(REPO / "release", course.root / "release")
-    names = [f"student{index:03d}" for index in range(students)]
+    names = names or [f"student{index:03d}" for index in range(students)]
     scores = []
     # a new gradebook is made by alembic, a command of the venv
     with mock.patch.dict(os.environ, nbgrader_env()), Gradebook(course.db_url()) as gb:
@@ -76,7 +78,7 @@ def make_class(root: Path, students: int, seed: int = 0) -> Course:
             notebook = source_notebook(chapter).stem
             source = nbformat.read(source_notebook(chapter), as_version=4)
             released = nbformat.read(course.root / "release" / chapter / f"{notebook}.ipynb", as_version=4)
-            _define(gb, chapter, released)
+            define(gb, chapter, released)
             exercises = list(answer_cells(source))
             stubs = {e: c.source for e, c in answer_cells(released).items()}
             tests = [c.metadata.nbgrader["grade_id"] for c in source.cells
@@ -98,7 +100,7 @@ def make_class(root: Path, students: int, seed: int = 0) -> Course:
                         failing.update({t: f"{entry.summary} ({t})" for t in own[1:2] or own})
                     elif draw < 0.75:
                         answers[exercise] = rng.choice([e for e in bank if e.exercise == exercise and e.correct]).path.read_text()
-                graded = _graded(source, answers, failing, exercises, limit=rng.random() < 0.01)
+                graded = graded_notebook(source, answers, failing, exercises, limit=rng.random() < 0.01)
                 folder = course.root / "autograded" / name / chapter
                 folder.mkdir(parents=True, exist_ok=True)
                 (folder / f"{notebook}.ipynb").write_text(json.dumps(graded))

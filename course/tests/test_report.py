@@ -8,7 +8,9 @@ import html
 import os
 import re
 import time
+import urllib.parse
 from html.parser import HTMLParser
+from pathlib import Path
 from unittest import mock
 
 import nbformat
@@ -171,6 +173,43 @@ def test_a_limit_is_counted_once_by_its_exact_shape_and_a_grader_error_of_no_kno
     with mock.patch.dict("autograders.execute.GRADER_ERRORS", {"DiskFull": "the grader's disk was full"}):
         [limit] = limits_hit([_cell("a1", "answer", [error_output("DiskFull")])], False, "nb")
     assert (limit.kind, limit.reason) == ("grader", "DiskFull: the grader's disk was full")
+
+
+class Links(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.hrefs = []
+
+    def handle_starttag(self, tag, attrs):
+        self.hrefs += [value for name, value in attrs if name in ("href", "src")]
+
+
+ODD_NAMES = ["ana maría", "bo#1", "cy?x=1&y", "dee%20e"]  # student ids a URL must quote
+
+
+@pytest.fixture(scope="module")
+def odd_class(tmp_path_factory):
+    course = make_class(tmp_path_factory.mktemp("odd") / "course", 0, names=ODD_NAMES, chapters=[CHAPTER])
+    for graded in course.root.glob(f"autograded/*/{CHAPTER}/*.ipynb"):
+        feedback = course.root / "feedback" / graded.parent.parent.name / CHAPTER / f"{graded.stem}.html"
+        feedback.parent.mkdir(parents=True, exist_ok=True)
+        feedback.write_text("<p>feedback</p>")
+    return course
+
+
+def test_each_link_to_feedback_opens_the_students_own_file_offline(odd_class):
+    page = build_report(odd_class)
+    links = Links()
+    links.feed(page.read_text())
+    opened = set()
+    for href in (h for h in links.hrefs if not h.startswith("#")):  # not the page's own sections
+        url = urllib.parse.urlsplit(urllib.parse.urljoin(page.as_uri(), href))  # as a browser reads it
+        assert url.scheme == "file" and not url.query and not url.fragment, f"{href!r} is not a file's address"
+        path = Path(urllib.parse.unquote(url.path))
+        assert path.is_file(), f"{href!r} opens {path}, which does not exist"
+        if "feedback" in path.parts:
+            opened.add(path.relative_to(odd_class.root / "feedback").parts[0])
+    assert opened == {p.name for p in (odd_class.root / "feedback").iterdir()} and len(opened) >= 3
 
 
 class NameLists(HTMLParser):
