@@ -35,6 +35,7 @@ class Test:
     score: float
     max_score: float
     message: str  # the verdict as the student's feedback shows it
+    notebook: str = ""
 
     @property
     def passed(self) -> bool:
@@ -206,17 +207,18 @@ def cell_seconds(cells: list[dict]) -> float | None:
     return (times[-1] - times[0]).total_seconds() if len(times) > 1 else None
 
 
-def _read_graded(root: Path, chapter: Chapter, submission: Submission, messages: dict) -> bool:
+def _read_graded(root: Path, chapter: Chapter, submission: Submission, messages: dict) -> set[str]:
     """Fill in what the graded notebooks hold: verdict messages, answers, limits, an empty
-    copy's reason; whether there were graded notebooks to read."""
+    copy's reason; the notebooks there were to read."""
     several = len(chapter.notebooks) > 1
-    seconds = []
+    seconds, read = [], set()
     for notebook in chapter.notebooks:
         path = root / "autograded" / submission.student / chapter.name / f"{notebook}.ipynb"
         try:
             cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
         except (OSError, ValueError, AttributeError):  # missing, not JSON, JSON but no notebook
             continue
+        read.add(notebook)
         for cell in cells:
             grade_id = _grade_id(cell)
             if grade_id is None:
@@ -237,7 +239,7 @@ def _read_graded(root: Path, chapter: Chapter, submission: Submission, messages:
         submission.seconds, submission.timed_by = record["seconds"], "worker"
     elif seconds and None not in seconds:
         submission.seconds, submission.timed_by = sum(seconds), "cells"
-    return bool(seconds)
+    return read
 
 
 def _released(root: Path, assignment: str, notebooks: list[str]) -> tuple[list[str], dict[str, str]]:
@@ -280,16 +282,17 @@ def _chapter(gb, root: Path, assignment, students: list[str]) -> Chapter:
         submission.max_score += max_score or 0
         if cell_type == "code":
             owner = exercise_of(key, exercises) or key
-            submission.tests.append(Test(key, owner, float(score or 0), float(max_score or 0), ""))
+            submission.tests.append(Test(key, owner, float(score or 0), float(max_score or 0), "", notebook))
         else:
             submission.free.append(FreeAnswer(key, None if ungraded else float(score or 0), float(max_score or 0)))
     for submission in chapter.submissions.values():
         submission.tests.sort(key=lambda t: t.grade_id)
         messages = {t.grade_id: "" for t in submission.tests}
-        graded = _read_graded(root, chapter, submission, messages)
-        deleted = [t.grade_id for t in submission.tests if graded and not messages[t.grade_id]]
+        read = _read_graded(root, chapter, submission, messages)
+        # a test is deleted when the notebook it belongs to was read without it
+        deleted = [t.grade_id for t in submission.tests if t.notebook in read and not messages[t.grade_id]]
         for test in submission.tests:
-            test.message = messages[test.grade_id] or (DELETED if graded else "no graded notebook")
+            test.message = messages[test.grade_id] or (DELETED if test.notebook in read else "no graded notebook")
         # an unreadable file's note is the empty copy's reason, shown with the empty copies
         submission.repairs = [note for note in intake_notes(root, chapter.name, submission.student)
                               if not note.endswith(EMPTY_NOTE)]

@@ -22,7 +22,7 @@ from course.course_dir import REPO, Course, assignments, nbgrader_env, source_no
 from course.report import PER_TEST_CSV, build_report
 from course.report.similarity import filter_python, similar_pairs
 
-from .synthetic_class import make_class
+from .synthetic_class import define, graded_notebook, make_class
 
 CHAPTER = assignments()[0]
 COLLAPSE_AFTER = 12  # names a list shows before it folds into <details> (the template's people())
@@ -210,6 +210,33 @@ def test_each_link_to_feedback_opens_the_students_own_file_offline(odd_class):
         if "feedback" in path.parts:
             opened.add(path.relative_to(odd_class.root / "feedback").parts[0])
     assert opened == {p.name for p in (odd_class.root / "feedback").iterdir()} and len(opened) >= 3
+
+
+def test_only_tests_missing_from_a_notebook_that_was_read_count_as_deleted(tmp_path):
+    """A chapter of two notebooks, one graded with a test cell deleted, the other missing from
+    autograded/ (not graded): only the first one's test is deleted from the submission."""
+    from nbgrader.api import Gradebook
+
+    from course.report.gather import DELETED, gather
+
+    course = Course.create(tmp_path / "course", [CHAPTER])
+    source = nbformat.read(source_notebook(CHAPTER), as_version=4)
+    with mock.patch.dict(os.environ, nbgrader_env()), Gradebook(course.db_url()) as gb:
+        for notebook in ("first", "second"):
+            define(gb, "two", source, notebook)
+        gb.add_student("amy")
+        gb.add_submission("two", "amy")
+    graded = graded_notebook(source, {}, {}, [], limit=False)
+    tests = [i for i, c in enumerate(graded.cells) if c.metadata.get("nbgrader", {}).get("grade")
+             and not c.metadata.nbgrader.get("solution") and c.cell_type == "code"]
+    deleted = graded.cells.pop(tests[0]).metadata.nbgrader["grade_id"]
+    (course.root / "autograded" / "amy" / "two").mkdir(parents=True)
+    nbformat.write(graded, course.root / "autograded" / "amy" / "two" / "first.ipynb")
+    [chapter] = gather(course).chapters
+    submission = chapter.submissions["amy"]
+    assert [t.grade_id for t in submission.tests if t.message == DELETED] == [f"first/{deleted}"]
+    assert any(f"first/{deleted}" in note for note in submission.repairs)
+    assert not any("second/" in note for note in submission.repairs), submission.repairs
 
 
 class NameLists(HTMLParser):
