@@ -69,6 +69,7 @@ class Submission:
     repairs: list[str] = field(default_factory=list)  # what intake did to make it gradable
     empty_copy: str | None = None                      # why an empty copy was graded in its place
     limits: list[Limit] = field(default_factory=list)
+    grading_error: str = ""       # what the last grading run recorded as its error, if anything
     seconds: float | None = None  # time grading took
     timed_by: str = ""            # "worker": the grading run's record; "cells": the notebook's cell timestamps
     feedback: list[Path] = field(default_factory=list)
@@ -86,7 +87,9 @@ class Chapter:
     exercises: list[str]
     stubs: dict[str, str]  # exercise -> the released answer cell's source
     max_score: float
-    submissions: dict[str, Submission] = field(default_factory=dict)
+    submissions: dict[str, Submission] = field(default_factory=dict)  # those the last grading run graded
+    # student -> why the last grading run left their collected submission ungraded: in no score
+    ungraded: dict[str, str] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)  # students with no submission
 
 
@@ -209,7 +212,7 @@ def cell_seconds(cells: list[dict]) -> float | None:
 
 def _read_graded(root: Path, chapter: Chapter, submission: Submission, messages: dict) -> set[str]:
     """Fill in what the graded notebooks hold: verdict messages, answers, limits, an empty
-    copy's reason; the notebooks there were to read."""
+    copy's reason, the time grading took; the notebooks there were to read."""
     several = len(chapter.notebooks) > 1
     seconds, read = [], set()
     for notebook in chapter.notebooks:
@@ -237,6 +240,7 @@ def _read_graded(root: Path, chapter: Chapter, submission: Submission, messages:
     record = grading_record(root, chapter.name, submission.student)
     if record is not None:
         submission.seconds, submission.timed_by = record["seconds"], "worker"
+        submission.grading_error = str(record.get("error") or "")
     elif seconds and None not in seconds:
         submission.seconds, submission.timed_by = sum(seconds), "cells"
     return read
@@ -285,7 +289,7 @@ def _chapter(gb, root: Path, assignment, students: list[str]) -> Chapter:
             submission.tests.append(Test(key, owner, float(score or 0), float(max_score or 0), "", notebook))
         else:
             submission.free.append(FreeAnswer(key, None if ungraded else float(score or 0), float(max_score or 0)))
-    for submission in chapter.submissions.values():
+    for submission in list(chapter.submissions.values()):
         submission.tests.sort(key=lambda t: t.grade_id)
         messages = {t.grade_id: "" for t in submission.tests}
         read = _read_graded(root, chapter, submission, messages)
@@ -298,10 +302,23 @@ def _chapter(gb, root: Path, assignment, students: list[str]) -> Chapter:
                               if not note.endswith(EMPTY_NOTE)]
         if deleted:
             submission.repairs.append(f"test cells deleted from the submission, scored 0: {', '.join(deleted)}")
+        # an error with no empty copy graded in its place: the run failed, and what the gradebook and
+        # autograded/ hold, if anything, is an earlier run's, of an earlier submission
+        if submission.grading_error and submission.empty_copy is None:
+            chapter.ungraded[submission.student] = submission.grading_error
+        elif not read:
+            chapter.ungraded[submission.student] = "no graded notebook of it in autograded/"
+        if submission.student in chapter.ungraded:
+            del chapter.submissions[submission.student]
+    for folder in sorted((root / "submitted").glob(f"*/{chapter.name}")):
+        student = folder.parent.name
+        if folder.is_dir() and student not in chapter.submissions and student not in chapter.ungraded:
+            record = grading_record(root, chapter.name, student)
+            chapter.ungraded[student] = str(record and record.get("error") or "collected, not in the gradebook")
     # a test of no exercise the release names (a plain nbgrader assignment, no release folder) is its own
     owners = sorted({t.exercise for s in chapter.submissions.values() for t in s.tests} - set(chapter.exercises))
     chapter.exercises += owners
-    chapter.missing = [s for s in students if s not in chapter.submissions]
+    chapter.missing = [s for s in students if s not in chapter.submissions and s not in chapter.ungraded]
     return chapter
 
 

@@ -65,6 +65,7 @@ class ChapterView:
     late: list[tuple[Student, str]]
     repaired: list[tuple[Student, list[str]]]
     empty: list[tuple[Student, str]]
+    ungraded: list[tuple[Student, str]]  # collected, not graded by the last grading run: why
     free: list[FreeView]
     similarity: ChapterSimilarity
     seconds: float
@@ -156,6 +157,7 @@ def chapter_view(chapter: Chapter, folder: Path, figure_folder: Path) -> Chapter
         late=[(student(s), _late(s.seconds_late)) for s in subs if s.seconds_late > 0],
         repaired=[(student(s), s.repairs) for s in subs if s.repairs],
         empty=[(student(s), s.empty_copy) for s in subs if s.empty_copy],
+        ungraded=[(Student(name, None), why) for name, why in sorted(chapter.ungraded.items())],
         free=free_views(chapter, student),
         similarity=similar_pairs(answers, chapter.stubs, chapter.exercises),
         seconds=sum(s.seconds for s in timed), timed=len(timed), timed_by={s.timed_by for s in timed},
@@ -170,13 +172,14 @@ def render(data: ClassData, folder: Path, per_test_csv: Path | None) -> Path:
     figure_folder.mkdir(parents=True, exist_ok=True)
     for old in figure_folder.glob("*.png"):
         old.unlink()
-    chapters = [chapter_view(c, folder, figure_folder) for c in data.chapters if c.submissions]
-    times = figures.grading_times([c for c in data.chapters if c.submissions], figure_folder)
+    shown = [c for c in data.chapters if c.submissions or c.ungraded]
+    chapters = [chapter_view(c, folder, figure_folder) for c in shown]
+    times = figures.grading_times(shown, figure_folder)
     environment = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]),
                               trim_blocks=True, lstrip_blocks=True)
     page = environment.get_template("report.html.j2").render(
         course=data.root, students=data.students, chapters=chapters,
-        waiting=[c.name for c in data.chapters if not c.submissions],
+        waiting=[c.name for c in data.chapters if c not in shown],
         times=href(times, folder) if times else None,
         per_test_csv=href(per_test_csv, folder) if per_test_csv else None,
         made=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))

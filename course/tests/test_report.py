@@ -7,6 +7,7 @@ import csv
 import html
 import os
 import re
+import shutil
 import time
 import urllib.parse
 from html.parser import HTMLParser
@@ -237,6 +238,39 @@ def test_only_tests_missing_from_a_notebook_that_was_read_count_as_deleted(tmp_p
     assert [t.grade_id for t in submission.tests if t.message == DELETED] == [f"first/{deleted}"]
     assert any(f"first/{deleted}" in note for note in submission.repairs)
     assert not any("second/" in note for note in submission.repairs), submission.repairs
+
+
+def test_a_submission_the_last_run_could_not_grade_is_shown_as_not_graded_with_its_reason(tmp_path):
+    from course.intake import REPLACED_NOTE
+    from course.report.records import record_grading
+
+    course = make_class(tmp_path / "course", 0, names=["ann", "ben", "cat", "dan"], chapters=[CHAPTER])
+    assert len(list(course.root.glob(f"autograded/*/{CHAPTER}/*.ipynb"))) == 4
+    for student in ("ann", "cat", "eve"):
+        (folder := course.root / "submitted" / student / CHAPTER).mkdir(parents=True)
+        (folder / "timestamp.txt").write_text("2026-11-01 11:00:00.000000 UTC")
+    # ann's resubmission failed (her graded notebook is the last run's but one); eve's, her first, too
+    record_grading(course.root, CHAPTER, "ann", 3.0, error="nbgrader: the notebook could not be read")
+    record_grading(course.root, CHAPTER, "eve", 2.0, replaced=True, error="the grader could not run it (OSError)")
+    # ben's graded notebook is gone; cat's is the empty copy graded in its place, which is graded
+    shutil.rmtree(course.root / "autograded" / "ben")
+    graded = next((course.root / "autograded" / "cat" / CHAPTER).glob("*.ipynb"))
+    notebook = nbformat.read(graded, as_version=4)
+    notebook.cells.insert(0, nbformat.v4.new_markdown_cell(f"{REPLACED_NOTE} the file was not JSON.** Kept."))
+    nbformat.write(notebook, graded)
+    record_grading(course.root, CHAPTER, "cat", 1.0, replaced=True, error="the file was not JSON")
+    page = build_report(course).read_text()
+    glance = page[page.index('id="glance"'):page.index('id="mistakes"')]
+    text = re.sub(r"<[^>]+>", "", glance)
+    assert re.search(r"(\d+) graded submissions", text).group(1) == "2", "cat's and dan's only"
+    assert "Not graded by the last grading run: 3" in text
+    for student, reason in [("ann", "nbgrader: the notebook could not be read"), ("ben", "no graded notebook"),
+                            ("eve", "the grader could not run it (OSError)")]:
+        row = re.search(rf"<tr><td><span class=\"names\">(<a [^>]*>|<span>){student}<.*?</tr>", glance)
+        assert row and reason in html.unescape(row.group(0)), f"{student} not shown as not graded, with {reason!r}"
+    assert "Missing (no submission): none" in glance
+    graded_rows = {r["student_id"] for r in csv.DictReader(open(course.root / PER_TEST_CSV))}
+    assert graded_rows == {"cat", "dan"}
 
 
 class NameLists(HTMLParser):
