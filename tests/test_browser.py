@@ -23,94 +23,23 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from nbgrader.api import Gradebook
+from playwright.sync_api import expect, sync_playwright
 
+from browser_support import (CHROMIUM, CHROMIUM_ARGS, HELPERS, POLL_MS, Shots, answers_from_source, open_assignments,
+                             run_all, show, validate)
 from course import labs, operations
 from course.course_dir import REPO, Course, assignments
+from hub_support import hidden_test_lines
+from serve_support import Service
 
 
 CHAPTERS = assignments()
 STUDENT = "alice"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--no-first-run", *(["--no-sandbox"] if os.geteuid() == 0 else [])]
 ARTIFACTS = REPO / "artifacts" / "browser"
 SCREENSHOTS = REPO / "docs" / "screenshots"
-MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
-POLL_MS = 200  # not every animation frame: the page would take CPU from the kernel it waits for
-
-expect.set_options(timeout=60_000)
 if not CHROMIUM.exists() and not os.environ.get("CI"):
     pytest.skip("Debian's chromium is not installed (`make setup` installs it as root)", allow_module_level=True)
-
-# Installed once the lab has loaded; every call names the notebook by its path.
-HELPERS = """() => {
-  const app = window.jupyterapp;
-  window.courseTest = {
-    panel(path) {
-      for (const w of app.shell.widgets('main')) { if (w.context && w.context.path === path) return w; }
-      return null;
-    },
-    kernelIdle(path) {
-      const p = this.panel(path), k = p && p.sessionContext.session && p.sessionContext.session.kernel;
-      return !!k && k.status === 'idle';
-    },
-    outputs(path) {  // [{cell: its source, type, text}] of every output of the notebook's model
-      const cells = this.panel(path).content.model.cells, found = [];
-      for (let i = 0; i < cells.length; i++) {
-        const cell = cells.get(i);
-        if (cell.type !== 'code') continue;
-        for (const o of cell.outputs.toJSON()) {
-          const text = o.output_type === 'error' ? `${o.ename}: ${o.evalue}`
-            : [].concat(o.text || (o.data && o.data['text/plain']) || '').join('');
-          found.push({index: i, cell: cell.sharedModel.getSource(), type: o.output_type, text});
-        }
-      }
-      return found;
-    },
-    progress(path) {  // execution counts of the code cells: the lowest (-1 for a cell not run) and the highest
-      const cells = this.panel(path).content.model.cells;
-      let lowest = Infinity, highest = 0, code = 0, last = -1;
-      for (let i = 0; i < cells.length; i++) {
-        const cell = cells.get(i);
-        if (cell.type !== 'code') continue;
-        const count = cell.executionCount == null ? -1 : cell.executionCount;
-        code++; last = i;
-        lowest = Math.min(lowest, count);
-        highest = Math.max(highest, count);
-      }
-      return {code, lowest, highest, last};
-    },
-    runAll() {
-      this.running = true;
-      Promise.resolve(app.commands.execute('runmenu:run-all')).finally(() => { this.running = false; });
-    },
-    setAnswers(path, answers) {  // the answer cells' text, through the model (the editor would indent typing)
-      const cells = this.panel(path).content.model.cells, done = [];
-      for (let i = 0; i < cells.length; i++) {
-        const cell = cells.get(i), meta = cell.getMetadata('nbgrader');
-        if (meta && meta.solution && meta.grade_id in answers) {
-          cell.sharedModel.setSource(answers[meta.grade_id]);
-          done.push([meta.grade_id, i]);
-        }
-      }
-      return done;
-    },
-    async show(path, index, align) {  // scroll cell ``index`` into view, marked as the active cell
-      const notebook = this.panel(path).content;
-      notebook.activeCellIndex = index;
-      await notebook.scrollToItem(index, align);
-      await new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)));
-    },
-    async close(path) {
-      const p = this.panel(path);
-      await p.context.save();
-      await p.sessionContext.shutdown();
-      p.close();
-    },
-  };
-}"""
-
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -163,30 +92,6 @@ class Server:
         self.process.wait()
 
 
-class Shots:
-    """Numbered screenshots of one chapter's steps, and when each was taken (steps.txt)."""
-
-    def __init__(self, page: Page, folder: Path):
-        self.page, self.folder, self.count, self.start = page, folder, 0, time.monotonic()
-        shutil.rmtree(folder, ignore_errors=True)
-        folder.mkdir(parents=True)
-
-    def __enter__(self) -> "Shots":
-        return self
-
-    def __exit__(self, error_type, error, traceback) -> None:
-        if error_type is not None:  # the screen as it was when the step failed
-            self.page.screenshot(path=self.folder / "failed.png")
-
-    def __call__(self, step: str) -> Path:
-        self.count += 1
-        path = self.folder / f"{self.count:02d}-{step}.png"
-        self.page.screenshot(path=path)
-        with (self.folder / "steps.txt").open("a") as log:
-            log.write(f"{time.monotonic() - self.start:6.1f} s  {path.name}\n")
-        return path
-
-
 def for_readme(shot: Path, name: str) -> None:
     """A small copy of ``shot`` for the README, when it is missing or UPDATE_SCREENSHOTS=1."""
     target = SCREENSHOTS / name
@@ -201,7 +106,7 @@ def for_readme(shot: Path, name: str) -> None:
 @pytest.fixture(scope="module")
 def course():
     """A scratch course with the repository's config, sources and release, released to its exchange,
-    and a student's and the instructor's JupyterLab running on it."""
+    a student's and the instructor's JupyterLab running on it, and its grading service (make serve)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     scratch = Course.scratch(CHAPTERS)
     for chapter in CHAPTERS:
@@ -209,12 +114,15 @@ def course():
             shutil.copytree(REPO / "release" / chapter, scratch.root / "release" / chapter)
     servers = {"student": Server(labs.student_lab(scratch, STUDENT), "student", scratch.root / ".lab-student"),
                "instructor": Server(labs.instructor_lab(scratch), "instructor", scratch.root / ".lab-instructor")}
+    service = Service(scratch, ARTIFACTS / "grading-service.log")
     try:
         operations.release(scratch, None)  # while the servers start
+        service.start()
         for server in servers.values():
             server.wait_ready()
-        yield scratch, servers
+        yield scratch, servers, service
     finally:
+        service.stop()
         for server in servers.values():
             server.stop()
         shutil.rmtree(scratch.root, ignore_errors=True)
@@ -235,7 +143,7 @@ def page():
 @pytest.fixture(scope="module")
 def student_page(course, page):
     """The student's JupyterLab, loaded once for every chapter."""
-    _, servers = course
+    _, servers, _ = course
     page.goto(servers["student"].url("lab"))
     page.wait_for_function("() => window.jupyterapp && window.jupyterapp.restored")
     page.evaluate("() => window.jupyterapp.restored.then(() => true)")
@@ -243,60 +151,9 @@ def student_page(course, page):
     return page
 
 
-def answers_from_source(chapter: str) -> dict[str, str]:
-    """The reference answers of the chapter's answer cells, as a student would type them."""
-    source = next((REPO / "source" / chapter).glob("*.ipynb"))
-    answers = {}
-    for cell in nbformat.read(source, as_version=4).cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if meta.get("solution"):
-            answers[meta["grade_id"]] = "\n".join(line for line in cell.source.splitlines()
-                                                  if line.strip() not in MARKERS)
-    return answers
-
-
-def open_assignments(page: Page) -> None:
-    page.locator("#jp-MainMenu").get_by_text("Nbgrader", exact=True).click()
-    page.locator(".lm-Menu").get_by_text("Assignment List", exact=True).click()
-    expect(page.locator("#released_assignments_list_loading")).to_be_hidden()
-
-
-def run_all(page: Page, path: str, timeout: float = 180_000) -> list[dict]:
-    """Run all cells as the Run menu's Run All does; wait until every code cell has run in this run
-    (a failing cell stops Run All unless it is tagged ``raises-exception``) and the kernel is idle."""
-    before = page.evaluate("(path) => window.courseTest.progress(path).highest", path)
-    page.evaluate("() => window.courseTest.runAll()")
-    try:
-        page.wait_for_function(
-            "([path, before]) => window.courseTest.progress(path).lowest > before"
-            " && window.courseTest.kernelIdle(path)",
-            arg=[path, before], timeout=timeout, polling=POLL_MS)
-    except Exception:
-        progress = page.evaluate("(path) => window.courseTest.progress(path)", path)
-        outputs = page.evaluate("(path) => window.courseTest.outputs(path)", path)
-        pytest.fail(f"Run All did not run every cell ({progress}); outputs: {[o['text'][:200] for o in outputs]}")
-    return page.evaluate("(path) => window.courseTest.outputs(path)", path)
-
-
-def show(page: Page, path: str, index: int, align: str) -> None:
-    page.evaluate("([path, index, align]) => window.courseTest.show(path, index, align)", [path, index, align])
-
-
-def validate(page: Page, shots: Shots, step: str) -> str:
-    """Press the notebook's Validate button; the result's class (validation-failed, -success …)."""
-    page.locator(".jp-NotebookPanel:visible .jp-Toolbar").get_by_text("Validate", exact=True).click()
-    message = page.locator("#validation-message")
-    expect(message).to_be_visible(timeout=180_000)
-    shots(step)
-    verdict = message.get_attribute("class")
-    page.locator(".jp-Dialog").get_by_role("button", name="Ok").click()
-    expect(message).to_be_hidden()
-    return verdict
-
-
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_student_fetches_runs_validates_and_submits(course, student_page, chapter):
-    scratch, _ = course
+    scratch, _, _ = course
     page = student_page
     with Shots(page, ARTIFACTS / chapter) as shots:
         name = scratch.notebook_name(chapter)
@@ -372,9 +229,43 @@ def test_student_fetches_runs_validates_and_submits(course, student_page, chapte
             "the submission in the exchange is not the notebook with the answers"
 
 
+def test_fetch_feedback_shows_the_verdicts_the_service_released(course, student_page):
+    """Each Submit above was graded as it arrived: the student's Assignments panel offers the
+    feedback, Fetch Feedback brings it, and it shows the verdicts and none of the hidden tests."""
+    scratch, servers, service = course
+    page, chapter = student_page, CHAPTERS[0]
+    service.wait_for(f"graded {STUDENT}/{chapter}", 600)
+    with Shots(page, ARTIFACTS / "grade-on-submit") as shots:
+        open_assignments(page)
+        page.locator("#refresh_assignments_list").click()
+        row = page.locator("#submitted_assignments_list > .list_item", has_text=chapter)
+        expect(row.get_by_text("(feedback available to fetch)")).to_be_visible()
+        shots("feedback-available")
+        row.get_by_role("button", name="Fetch Feedback").click()
+        expect(row.get_by_text("(view feedback)")).to_be_visible()
+        shots("feedback-fetched")
+        (fetched,) = (scratch.root / "students" / STUDENT / chapter / "feedback").glob("*/*.html")
+        feedback = page.context.browser.new_page()
+        try:
+            feedback.goto(servers["student"].url(f"files/{fetched.relative_to(scratch.root / 'students' / STUDENT)}"))
+            text = feedback.locator("body").inner_text()
+            expect(feedback.get_by_text("Passed:").first).to_be_visible()
+            feedback.screenshot(path=ARTIFACTS / "grade-on-submit" / "feedback.png")
+        finally:
+            feedback.close()
+    with Gradebook(scratch.db_url()) as gradebook:
+        tests = sum(cell.max_score for notebook in gradebook.find_assignment(chapter).notebooks
+                    for cell in notebook.grade_cells if cell.cell_type == "code")
+        graded = gradebook.find_submission(chapter, STUDENT).score
+    assert graded == tests, f"the reference answers scored {graded} of the tests' {tests} points"
+    assert f"Score: {graded:.1f}" in text and "TestFailed" not in text, "the feedback does not show the verdicts"
+    leaked = [line for line in hidden_test_lines(chapter) if line in text]
+    assert not leaked, f"the feedback shows hidden test code: {leaked[:3]}"
+
+
 def test_the_students_lab_shows_only_their_folder(course):
     """No source/, gradebook or exchange in reach of the student's JupyterLab, and no formgrader."""
-    _, servers = course
+    _, servers, _ = course
     student = servers["student"]
     with urllib.request.urlopen(student.url("api/contents")) as response:
         names = {item["name"] for item in json.load(response)["content"]}
@@ -386,7 +277,7 @@ def test_the_students_lab_shows_only_their_folder(course):
 
 
 def test_formgrader_lists_the_assignments(course, page):
-    _, servers = course
+    _, servers, _ = course
     with Shots(page, ARTIFACTS / "formgrader") as shots:
         page.goto(servers["instructor"].url("formgrader"))
         for chapter in CHAPTERS:

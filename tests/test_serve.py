@@ -19,6 +19,7 @@ from course import operations
 from course.course_dir import REPO, nbgrader_env
 from course.serve.inbox import Entry, fair_order
 from course.serve.ledger import Ledger
+from serve_support import Service
 
 QUIZ = "00_quiz"  # the toy again, as a chapter with a limit of one graded submission a day, verdicts withheld
 CONFIG = f"""
@@ -29,41 +30,6 @@ c.GradeOnSubmit.poll_s = 0.2
 WRONG_HALVE = {"halve": "def halve(x):\n    return x\n"}
 HIDDEN_VERDICT = "halve(x) must be x / 2"  # the toy's hidden test's message, shown when halve is wrong
 REFERENCE_SCORE = 5.0  # all automatic points; the free answer's point waits for the instructor
-
-
-class Service:
-    """``python -m course serve`` on a course folder, as the instructor starts it."""
-
-    def __init__(self, course):
-        self.course, self.log = course, course.root / "service.log"
-        self.process = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen([sys.executable, "-m", "course", "serve", "--jobs", "2", "--course",
-                                         str(self.course.root)], cwd=REPO, env=nbgrader_env(),
-                                        stdout=open(self.log, "a"), stderr=subprocess.STDOUT)
-        self.wait_for("grading service ready", 180)
-
-    def text(self) -> str:
-        return self.log.read_text() if self.log.exists() else ""
-
-    def wait_for(self, needle: str, timeout: float, count: int = 1) -> None:
-        deadline = time.time() + timeout
-        while self.text().count(needle) < count:
-            if self.process.poll() is not None:
-                pytest.fail(f"the service stopped (exit {self.process.returncode}):\n{self.text()[-3000:]}")
-            if time.time() > deadline:
-                pytest.fail(f"no {needle!r} in the service's log after {timeout} s:\n{self.text()[-3000:]}")
-            time.sleep(0.1)
-
-    def stop(self, sig=signal.SIGINT) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(sig)
-            try:
-                self.process.wait(60)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
 
 
 @pytest.fixture(scope="module")
