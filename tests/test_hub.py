@@ -27,7 +27,7 @@ from playwright.sync_api import expect, sync_playwright
 from course.course_dir import source_notebook
 from hub_support import (ARTIFACTS, CHAPTER, COURSE_ID, Browser, Hub, hidden_test_lines, log_in_page,
                          server_processes)
-from test_browser import CHROMIUM, CHROMIUM_ARGS, open_assignments
+from browser_support import CHROMIUM, CHROMIUM_ARGS, open_assignments
 
 if os.geteuid() != 0 and not os.environ.get("CI"):
     pytest.skip("the hub creates Unix accounts and spawns servers as them: run as root", allow_module_level=True)

@@ -20,7 +20,7 @@ from playwright.sync_api import expect, sync_playwright
 
 from course.course_dir import source_notebook
 from hub_support import ARTIFACTS, CHAPTER, COURSE_ID, Browser, Hub, hidden_test_lines, log_in_page
-from test_browser import CHROMIUM, CHROMIUM_ARGS, HELPERS, POLL_MS, Shots, answers_from_source, open_assignments, \
+from browser_support import CHROMIUM, CHROMIUM_ARGS, HELPERS, POLL_MS, Shots, answers_from_source, open_assignments, \
     validate
 
 if os.geteuid() != 0 and not os.environ.get("CI"):
