@@ -4,7 +4,9 @@ and what intake and grading recorded (``records``)."""
 from __future__ import annotations
 
 import json
+import os
 import re
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -157,13 +159,13 @@ def _could_not_run(cell: dict) -> str | None:
 
 
 def _errors(cell: dict) -> list[str]:
-    """The grader's errors in a cell, in order ("output" for a flood it cut): a test cell's only
-    from the judge's verdict (the judge writes all of its outputs), another's from its outputs."""
+    """The grader's errors in a cell with outputs, in order ("output" for a flood it cut): a test
+    cell's only from the judge's verdict (the judge writes all of its outputs), another's from its outputs."""
     if is_test(cell):
         name = _could_not_run(cell)
         return [name] if name else []
     found = []
-    for output in cell.get("outputs") or ():
+    for output in cell["outputs"]:
         if output.get("output_type") == "stream" and _text(output.get("text")) == f"\n{OUTPUT_DROPPED}\n":
             found.append("output")
         elif (name := _grader_error(output)) is not None:
@@ -176,8 +178,11 @@ def limits_hit(cells: list[dict], several: bool, notebook: str) -> list[Limit]:
     then did not run (NotRun) count with the limit before them, or as one limit where there was none."""
     found, not_run = [], []
     for index, cell in enumerate(cells):
-        where = _cell_id(notebook, _grade_id(cell) or f"cell {index + 1}", several)
-        for name in _errors(cell):
+        # most cells have no outputs (markdown has none): passed over without a call
+        errors = _errors(cell) if cell.get("outputs") else ()
+        if errors:
+            where = _cell_id(notebook, _grade_id(cell) or f"cell {index + 1}", several)
+        for name in errors:
             if name == "NotRun" and found:
                 not_run[-1] += 1
                 continue
@@ -205,8 +210,16 @@ def replaced_reason(cells: list[dict]) -> str | None:
 
 def cell_seconds(cells: list[dict]) -> float | None:
     """Seconds from the first cell's reply to the last one's: the kernel's run, without its start."""
-    stamps = [cell.get("metadata", {}).get("execution", {}).get("shell.execute_reply") for cell in cells]
-    times = sorted(datetime.fromisoformat(s) for s in stamps if isinstance(s, str))
+    times = []
+    for cell in cells:
+        # the grader stamps the code cells it runs; another cell's stamp, if any, is the student's
+        execution = cell.get("metadata", {}).get("execution") if cell.get("cell_type") == "code" else None
+        stamp = execution.get("shell.execute_reply") if isinstance(execution, dict) else None
+        try:
+            times.append(datetime.fromisoformat(stamp))
+        except (TypeError, ValueError):  # none, or not a time
+            pass
+    times.sort()
     return (times[-1] - times[0]).total_seconds() if len(times) > 1 else None
 
 
@@ -216,13 +229,17 @@ def _read_graded(root: Path, chapter: Chapter, submission: Submission, messages:
     several = len(chapter.notebooks) > 1
     seconds, read = [], set()
     for notebook in chapter.notebooks:
-        path = root / "autograded" / submission.student / chapter.name / f"{notebook}.ipynb"
+        # os.path: a class's thousands of paths made by pathlib cost a tenth of a second
+        path = os.path.join(root, "autograded", submission.student, chapter.name, f"{notebook}.ipynb")
         try:
-            cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
+            with open(path, encoding="utf-8") as file:
+                cells = json.loads(file.read()).get("cells", [])
         except (OSError, ValueError, AttributeError):  # missing, not JSON, JSON but no notebook
             continue
         read.add(notebook)
         for cell in cells:
+            if cell.get("cell_type") != "code":  # answers and verdicts are in code cells
+                continue
             grade_id = _grade_id(cell)
             if grade_id is None:
                 continue
@@ -234,9 +251,9 @@ def _read_graded(root: Path, chapter: Chapter, submission: Submission, messages:
         submission.limits += limits_hit(cells, several, notebook)
         submission.empty_copy = submission.empty_copy or replaced_reason(cells)
         seconds.append(cell_seconds(cells))
-        feedback = root / "feedback" / submission.student / chapter.name / f"{notebook}.html"
-        if feedback.is_file():
-            submission.feedback.append(feedback)
+        feedback = os.path.join(root, "feedback", submission.student, chapter.name, f"{notebook}.html")
+        if os.path.isfile(feedback):
+            submission.feedback.append(Path(feedback))
     record = grading_record(root, chapter.name, submission.student)
     if record is not None:
         submission.seconds, submission.timed_by = record["seconds"], "worker"
@@ -263,8 +280,37 @@ def _released(root: Path, assignment: str, notebooks: list[str]) -> tuple[list[s
     return exercises, stubs
 
 
-def _chapter(gb, root: Path, assignment, students: list[str]) -> Chapter:
-    from nbgrader.api import BaseCell, Grade, Notebook, SubmittedAssignment, SubmittedNotebook
+def _grades(gb) -> dict[str, list[tuple]]:
+    """Every grade in the gradebook, by assignment id: (student, notebook, cell, cell type,
+    score, max score, needs manual grading), scored as nbgrader's ``Grade.score``. Read as plain
+    rows, with each cell's type and points read once: nbgrader's ``Grade`` computes them by a
+    subquery per grade, which made this query most of the report's time on the gradebook."""
+    from nbgrader.api import BaseCell, Grade, GradeCell, Notebook, SubmittedAssignment, SubmittedNotebook, TaskCell
+    from sqlalchemy import select
+
+    connection = gb.db.connection()
+    cells = {}
+    for model in (TaskCell, GradeCell):  # a grade cell's type and points first, as nbgrader's
+        rows = connection.execute(select(model.id, model.cell_type, model.max_score))
+        cells.update({row[0]: row[1:] for row in rows})
+    rows = connection.execute(
+        select(SubmittedAssignment.assignment_id, SubmittedAssignment.student_id, Notebook.name, BaseCell.name,
+               Grade.cell_id, Grade.auto_score, Grade.manual_score, Grade.extra_credit, Grade.needs_manual_grade)
+        .join(SubmittedNotebook, Grade.notebook_id == SubmittedNotebook.id)
+        .join(SubmittedAssignment, SubmittedNotebook.assignment_id == SubmittedAssignment.id)
+        .join(Notebook, SubmittedNotebook.notebook_id == Notebook.id)
+        .join(BaseCell, Grade.cell_id == BaseCell.id)).all()  # at once: row by row costs a tenth of a second
+    found = defaultdict(list)
+    for assignment, student, notebook, name, cell, auto, manual, extra, ungraded in rows:
+        cell_type, max_score = cells.get(cell, (None, 0.0))
+        score = manual if manual is not None else auto
+        score = 0.0 if score is None else score + (extra or 0.0)
+        found[assignment].append((student, notebook, name, cell_type, score, max_score or 0.0, ungraded))
+    return found
+
+
+def _chapter(gb, root: Path, assignment, students: list[str], grades: list[tuple]) -> Chapter:
+    from nbgrader.api import SubmittedAssignment
 
     notebooks = [nb.name for nb in assignment.notebooks]
     several = len(notebooks) > 1
@@ -272,21 +318,17 @@ def _chapter(gb, root: Path, assignment, students: list[str]) -> Chapter:
     chapter = Chapter(assignment.name, notebooks, exercises, stubs, float(assignment.max_score or 0))
     for record in gb.db.query(SubmittedAssignment).filter(SubmittedAssignment.assignment_id == assignment.id):
         chapter.submissions[record.student_id] = Submission(record.student_id, seconds_late=record.total_seconds_late)
-    rows = (gb.db.query(SubmittedAssignment.student_id, Notebook.name, BaseCell.name, Grade.cell_type, Grade.score,
-                        Grade.max_score, Grade.needs_manual_grade)
-            .join(SubmittedNotebook, Grade.notebook_id == SubmittedNotebook.id)
-            .join(SubmittedAssignment, SubmittedNotebook.assignment_id == SubmittedAssignment.id)
-            .join(Notebook, SubmittedNotebook.notebook_id == Notebook.id)
-            .join(BaseCell, Grade.cell_id == BaseCell.id)
-            .filter(SubmittedAssignment.assignment_id == assignment.id))
-    for student, notebook, grade_id, cell_type, score, max_score, ungraded in rows:
+    exercise_of_test: dict[str, str] = {}
+    for student, notebook, grade_id, cell_type, score, max_score, ungraded in grades:
         submission = chapter.submissions[student]
         key = _cell_id(notebook, grade_id, several)
         submission.score += score or 0
         submission.max_score += max_score or 0
         if cell_type == "code":
-            owner = exercise_of(key, exercises) or key
-            submission.tests.append(Test(key, owner, float(score or 0), float(max_score or 0), "", notebook))
+            if key not in exercise_of_test:
+                exercise_of_test[key] = exercise_of(key, exercises) or key
+            submission.tests.append(Test(key, exercise_of_test[key], float(score or 0), float(max_score or 0), "",
+                                         notebook))
         else:
             submission.free.append(FreeAnswer(key, None if ungraded else float(score or 0), float(max_score or 0)))
     for submission in list(chapter.submissions.values()):
@@ -331,5 +373,7 @@ def gather(course: Course) -> ClassData:
         return ClassData(course.root, [], [])
     with Gradebook(url) as gb:
         students = sorted(s.id for s in gb.students)
-        chapters = [_chapter(gb, course.root, a, students) for a in sorted(gb.assignments, key=lambda a: a.name)]
+        grades = _grades(gb)
+        chapters = [_chapter(gb, course.root, a, students, grades.get(a.id, []))
+                    for a in sorted(gb.assignments, key=lambda a: a.name)]
     return ClassData(course.root, students, chapters)

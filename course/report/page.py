@@ -18,6 +18,9 @@ from .similarity import ChapterSimilarity, similar_pairs
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 SLOWEST = 10  # submissions named per chapter in the grading health section
+# one for all reports: it compiles the template once
+ENVIRONMENT = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]),
+                          trim_blocks=True, lstrip_blocks=True)
 
 
 @dataclass
@@ -175,9 +178,7 @@ def render(data: ClassData, folder: Path, per_test_csv: Path | None) -> Path:
     shown = [c for c in data.chapters if c.submissions or c.ungraded]
     chapters = [chapter_view(c, folder, figure_folder) for c in shown]
     times = figures.grading_times(shown, figure_folder)
-    environment = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]),
-                              trim_blocks=True, lstrip_blocks=True)
-    page = environment.get_template("report.html.j2").render(
+    page = ENVIRONMENT.get_template("report.html.j2").render(
         course=data.root, students=data.students, chapters=chapters,
         waiting=[c.name for c in data.chapters if c not in shown],
         times=href(times, folder) if times else None,

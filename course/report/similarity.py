@@ -209,36 +209,46 @@ def similar_pairs(answers: dict[str, dict[str, str]], stubs: dict[str, str], exe
     """The pairs of students whose answers (``answers``: student -> exercise -> source) are alike."""
     coverage: dict[str, float] = defaultdict(float)
     shared: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0, 0.0])
-    details: dict[tuple[str, str], list] = defaultdict(list)
+    compared = []  # per exercise: which answer each student wrote, the fingerprints, the overlaps
     for exercise in exercises:
         own = {student: given[exercise] for student, given in answers.items() if exercise in given}
         texts, prints, writers, overlaps = _exercise_overlaps(own, stubs.get(exercise, ""), len(answers))
+        compared.append((exercise, {s: i for i, text in enumerate(texts) for s in writers[text]}, prints, overlaps))
         for text, fingerprint in zip(texts, prints):
             for student in writers[text]:
                 coverage[student] += fingerprint.token_coverage
-        for (a, b), (tokens_a, tokens_b, *slices) in overlaps.items():
+        for (a, b), (tokens_a, tokens_b, _, _) in overlaps.items():
             people = itertools.combinations(writers[texts[a]], 2) if a == b else \
                 itertools.product(writers[texts[a]], writers[texts[b]])
             for first, second in people:
-                key, flip = (first, second), False
-                if second < first:
-                    key, flip = (second, first), True
-                counted = shared[key]
-                counted[0] += tokens_b if flip else tokens_a
-                counted[1] += tokens_a if flip else tokens_b
-                details[key].append((exercise, prints[b if flip else a], prints[a if flip else b],
-                                     slices[1] if flip else slices[0], slices[0] if flip else slices[1]))
+                if first < second:
+                    counted = shared[first, second]
+                    counted[0] += tokens_a
+                    counted[1] += tokens_b
+                else:
+                    counted = shared[second, first]
+                    counted[0] += tokens_b
+                    counted[1] += tokens_a
     found = []
     for (first, second), (tokens_first, tokens_second) in shared.items():
+        if min(tokens_first, tokens_second) < MIN_SHARED:  # most pairs: ruled out before the division
+            continue
         shares = (tokens_first / coverage[first] if coverage[first] else 0.0,
                   tokens_second / coverage[second] if coverage[second] else 0.0)
-        if max(shares) >= THRESHOLD and min(tokens_first, tokens_second) >= MIN_SHARED:
+        if max(shares) >= THRESHOLD:
             found.append((float(max(shares)), first, second, (float(shares[0]), float(shares[1]))))
     found.sort(key=lambda item: (-item[0], item[1], item[2]))
     pairs = []
     for score, first, second, shares in found[:MAX_PAIRS]:
-        shown = [Exercise(exercise, marked(p1.code, s1), marked(p2.code, s2))
-                 for exercise, p1, p2, s1, s2 in details[first, second]]
-        order = {name: index for index, name in enumerate(exercises)}
-        pairs.append(Pair(first, second, score, shares, sorted(shown, key=lambda e: order[e.name])))
+        shown = []
+        for exercise, written, prints, overlaps in compared:
+            a, b = written.get(first), written.get(second)
+            if (a, b) in overlaps:
+                _, _, slices_a, slices_b = overlaps[a, b]
+            elif (b, a) in overlaps:
+                _, _, slices_b, slices_a = overlaps[b, a]
+            else:
+                continue
+            shown.append(Exercise(exercise, marked(prints[a].code, slices_a), marked(prints[b].code, slices_b)))
+        pairs.append(Pair(first, second, score, shares, shown))
     return ChapterSimilarity(pairs, len(found))

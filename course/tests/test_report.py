@@ -213,6 +213,24 @@ def test_each_link_to_feedback_opens_the_students_own_file_offline(odd_class):
     assert opened == {p.name for p in (odd_class.root / "feedback").iterdir()} and len(opened) >= 3
 
 
+def test_the_scores_are_nbgraders_own(odd_class):
+    """The report reads the grades as plain rows (course.report.gather._grades): each one's score
+    is nbgrader's, a manual score and extra credit included."""
+    from nbgrader.api import Gradebook
+
+    from course.report.gather import gather
+
+    with mock.patch.dict(os.environ, nbgrader_env()), Gradebook(odd_class.db_url()) as gb:
+        graded = gb.find_submission(CHAPTER, ODD_NAMES[0]).notebooks[0].grades
+        graded[0].manual_score, graded[1].extra_credit = 0.5, 2.0
+        gb.db.commit()
+        expected = {s.student.id: (s.score, s.max_score) for s in gb.assignment_submissions(CHAPTER)}
+    [chapter] = gather(odd_class).chapters
+    assert set(chapter.submissions) == set(expected)
+    for name, submission in chapter.submissions.items():
+        assert (submission.score, submission.max_score) == pytest.approx(expected[name]), name
+
+
 def test_only_tests_missing_from_a_notebook_that_was_read_count_as_deleted(tmp_path):
     """A chapter of two notebooks, one graded with a test cell deleted, the other missing from
     autograded/ (not graded): only the first one's test is deleted from the submission."""
