@@ -24,7 +24,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
-from copydetect.utils import find_fingerprint_overlap, get_copied_slices, get_document_fingerprints, get_token_coverage
+from copydetect.utils import find_fingerprint_overlap, get_copied_slices, get_token_coverage, winnow
 from markupsafe import Markup, escape
 from pygments.lexers import PythonLexer
 from pygments.token import Token
@@ -36,6 +36,7 @@ MIN_SHARED = 2 * NOISE  # and when it shares at least this much filtered code
 COMMON_MIN = 10   # a k-gram is common when more students than this wrote it ...
 COMMON_SHARE = 0.05  # ... and more than this share of the class
 MAX_PAIRS = 50    # shown per chapter (the count of the rest is given)
+POWERS = np.array([pow(1_000_003, e, 2 ** 64) for e in range(NOISE - 1, -1, -1)], dtype=np.uint64)  # of kgram_hashes
 # names copydetect's tokenizer (pygments) keeps as they are
 KEPT = frozenset(dir(builtins)) | frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | {"self", "cls"}
 SKIPPED = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT, tokenize.ENDMARKER}
@@ -124,13 +125,30 @@ def _filter_other(code: str) -> tuple[str, np.ndarray]:
     return "".join(out), np.array(spans, dtype=int).reshape(-1, 2)
 
 
+def kgram_hashes(filtered: str) -> np.ndarray:
+    """The hash of each k-gram of ``filtered`` (polynomial, modulo 2**64), the same in every
+    process: copydetect's is Python's ``hash``, seeded anew by each process, which made the
+    winnowed fingerprints, and so the pairs and their scores, change from one report to the next."""
+    codes = np.frombuffer(filtered.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    if len(codes) < NOISE:
+        return np.array([], dtype=np.int64)
+    windows = np.lib.stride_tricks.sliding_window_view(codes, NOISE)
+    return (windows * POWERS).sum(axis=1, dtype=np.uint64).view(np.int64)
+
+
 class AnswerFingerprint:
-    """copydetect's winnowed fingerprint of one answer, without the ``ignored`` hashes."""
+    """The winnowed fingerprint of one answer (copydetect's, with ``kgram_hashes``), without the
+    ``ignored`` hashes."""
 
     def __init__(self, code: str, filtered: tuple[str, np.ndarray], ignored: np.ndarray):
         self.code = code
         self.filtered, self.spans = filtered
-        self.hashes, self.hash_idx = get_document_fingerprints(self.filtered, NOISE, GUARANTEE - NOISE + 1, ignored)
+        hashes, indices = winnow(kgram_hashes(self.filtered), GUARANTEE - NOISE + 1, remove_duplicates=False)
+        kept = ~np.isin(hashes, ignored)
+        self.hash_idx: dict[int, list[int]] = defaultdict(list)
+        for value, index in zip(hashes[kept].tolist(), indices[kept].tolist()):
+            self.hash_idx[value].append(index)
+        self.hashes = set(self.hash_idx)
         self.token_coverage = float(get_token_coverage(self.hash_idx, NOISE, len(self.filtered)))
 
 
@@ -155,9 +173,7 @@ def overlap(first: AnswerFingerprint, second: AnswerFingerprint) -> tuple[int, i
 
 def _all_hashes(code: str) -> np.ndarray:
     """Every k-gram hash of ``code`` (no winnowing): the boilerplate to ignore."""
-    filtered, _ = _filtered(code)
-    hashes, _ = get_document_fingerprints(filtered, NOISE, 1)
-    return np.array(sorted(hashes))
+    return np.unique(kgram_hashes(_filtered(code)[0]))
 
 
 def marked(code: str, slices: np.ndarray) -> Markup:
@@ -180,7 +196,7 @@ def _exercise_overlaps(answers: dict[str, str], stub: str, class_size: int):
         writers[text].append(student)
     texts = list(writers)
     filtered = [_filtered(text) for text in texts]
-    boilerplate = _all_hashes(stub) if stub.strip() else np.array([])
+    boilerplate = _all_hashes(stub) if stub.strip() else np.array([], dtype=np.int64)
     prints = [AnswerFingerprint(text, f, boilerplate) for text, f in zip(texts, filtered)]
     counts: dict[int, int] = defaultdict(int)
     for text, fingerprint in zip(texts, prints):

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import csv
 import html
+import json
 import os
 import re
 import shutil
+import subprocess
+import sys
 import time
 import urllib.parse
 from html.parser import HTMLParser
@@ -67,6 +70,26 @@ def test_a_renamed_copy_renames_locals_and_still_runs_as_the_original():
     for name, argument in [("grow", 5), ("shrink", 6), ("count", [1, 2]), ("size", [1, 2, 3])]:
         assert renamed[name](argument) == original[name](argument), f"the copy's {name} differs:\n{copy}"
         assert renamed[name](**{"x" if name in ("grow", "shrink") else "items": argument}) == original[name](argument)
+
+
+SCORES = """import json, sys
+from course.report.similarity import similar_pairs
+answers, stubs, exercises = json.load(sys.stdin)
+found = similar_pairs(answers, stubs, exercises)
+print(json.dumps([found.total, [[p.first, p.second, p.score, p.shares] for p in found.pairs]]))
+"""
+
+
+def test_the_same_answers_give_the_same_pairs_and_scores_every_time():
+    """Each ``make report`` is a new process, in which Python seeds its ``hash`` anew."""
+    own, exercises = _answers(lambda found: found[-1])
+    answers = {"own": own, "copy": {x: renamed_variables(t) for x, t in own.items()},
+               "half": {x: (t if i % 2 else renamed_variables(t)) for i, (x, t) in enumerate(own.items())},
+               "other": _answers(lambda found: found[0])[0]}
+    given = json.dumps([answers, {}, exercises])
+    runs = {subprocess.run([sys.executable, "-c", SCORES], input=given, capture_output=True, text=True, check=True,
+                           cwd=REPO, env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2", "3")}
+    assert len(runs) == 1, f"the pairs differ from one run to the next: {runs}"
 
 
 def test_starter_code_alone_is_never_similar():
