@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
 from pathlib import Path
 
 from . import labs, operations
@@ -16,6 +18,28 @@ def lab(course: Course, student: str | None) -> int:
     chosen = labs.student_lab(course, student, browser) if student else labs.instructor_lab(course, browser)
     os.chdir(chosen.folder)
     os.execvpe(chosen.argv[0], chosen.argv, chosen.env)
+
+
+def run_service(course: Course, jobs: int | None, scheduler: str | None) -> int:
+    """The grading service until Ctrl-C or SIGTERM (a hub stopping its service): the batch being
+    graded finishes first; a second Ctrl-C interrupts it."""
+    from .serve.service import GradingService
+
+    stop = threading.Event()
+
+    def request_stop(signum, frame) -> None:
+        print("stopping the grading service once this batch is graded", flush=True)
+        stop.set()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, request_stop)
+    try:
+        GradingService(course, jobs, scheduler).run(stop)
+    except KeyboardInterrupt:
+        pass
+    print("grading service stopped", flush=True)
+    return 0
 
 
 def main(argv=None) -> int:
@@ -89,13 +113,7 @@ def main(argv=None) -> int:
                        else cluster.worker_command(args.scheduler, args.certificates, args.nworkers, args.local_directory))
             return cluster.run(command)
         if args.command == "serve":
-            from .serve import GradingService
-            try:
-                GradingService(Course(Path(args.course).resolve()) if args.course else course,
-                               args.jobs, args.scheduler).run()
-            except KeyboardInterrupt:
-                print("grading service stopped")
-            return 0
+            return run_service(Course(Path(args.course).resolve()) if args.course else course, args.jobs, args.scheduler)
         if args.command == "lab":
             return lab(course, None if args.formgrader else args.student)
         if args.command == "report":

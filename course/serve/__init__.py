@@ -1,6 +1,3 @@
-"""``make serve``: grading each submission as it arrives (``GradingService``), configured by
-``c.GradeOnSubmit``."""
-from .service import GradingService
-from .settings import GradeOnSubmit
-
-__all__ = ["GradeOnSubmit", "GradingService"]
+"""``make serve``: grading each submission as it arrives (``service.GradingService``), configured by
+``c.GradeOnSubmit`` (``settings``). Nothing is imported here: the instructor's report reads the
+service's ``ledger`` without the grading machinery."""

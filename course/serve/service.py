@@ -34,6 +34,11 @@ from .settings import GradeOnSubmit
 from .steps import Steps
 
 
+def _say(line: str) -> None:
+    """A line of the service's log, written at once: its output is a file or a hub's log, not a terminal."""
+    print(line, flush=True)
+
+
 def _now() -> datetime:
     """UTC, naive, as nbgrader keeps due dates and timestamps."""
     return datetime.now(timezone.utc).replace(tzinfo=None)
@@ -43,14 +48,18 @@ class GradingService:
     """``run()`` serves until ``stop`` is set; ``step()`` is one look at the exchange."""
 
     def __init__(self, course: Course, jobs: int | None = None, scheduler: str | None = None,
-                 kernel_pool: bool = True, log=print):
+                 kernel_pool: bool = True, log=_say):
         self.course, self.jobs, self.scheduler, self.kernel_pool, self.log = course, jobs, scheduler, kernel_pool, log
         self.chapters = assignments(course.root)
         self.grader = self.steps = self.settings = self.ledger = None
         self.progress = Progress(disable=True)
+        self.stop = threading.Event()
 
     def run(self, stop: threading.Event | None = None, ready: threading.Event | None = None) -> None:
-        stop = stop or threading.Event()
+        """Serve until ``stop`` is set. A stop asked for in mid-grading lets the batch finish; what
+        could not be graded because the service was stopping (its workers interrupted with it) is
+        left undecided, to be graded at the next start, and its student is told nothing."""
+        self.stop = stop = stop or threading.Event()
         with grading_session(self.course, self.jobs, self.scheduler, self.kernel_pool) as (config, grader):
             self.grader, self.settings = grader, GradeOnSubmit(config=config)
             self.steps, self.ledger = Steps(self.course, config), Ledger(self.course.root)
@@ -146,6 +155,9 @@ class GradingService:
         failed = self._grade(dict(students))
         for entry in batch:
             why = failed.get((entry.assignment, entry.student))
+            if why is not None and self.stop.is_set():
+                self.log(f"{entry.student}/{entry.assignment}: left for the next start (the service is stopping)")
+                continue
             if why is None:
                 try:
                     self.steps.feedback(entry.assignment, entry.student, self._withhold(entry.assignment))
@@ -166,6 +178,9 @@ class GradingService:
             if students:
                 self.steps.collect(assignment, "*", before_duedate=True)
                 failed = self._grade({assignment: students})
+                if failed and self.stop.is_set():
+                    self.log(f"{assignment}: the deadline's grading is left for the next start (the service is stopping)")
+                    return closed
                 for student in students:
                     if (assignment, student) not in failed:
                         self.steps.feedback(assignment, student, withhold=False)
