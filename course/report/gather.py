@@ -17,6 +17,7 @@ from autograders.judge import COULD_NOT_RUN
 
 from ..course_dir import Course
 from ..intake import REPLACED_NOTE
+from ..serve.ledger import Decision, Ledger
 from .records import grading_record, intake_notes
 
 # What kind of limit each error the grader records stands for; one it does not name is a
@@ -93,6 +94,7 @@ class Chapter:
     # student -> why the last grading run left their collected submission ungraded: in no score
     ungraded: dict[str, str] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)  # students with no submission
+    service: list[Decision] = field(default_factory=list)  # the grading service's decisions (make serve)
 
 
 @dataclass
@@ -376,4 +378,8 @@ def gather(course: Course) -> ClassData:
         grades = _grades(gb)
         chapters = [_chapter(gb, course.root, a, students, grades.get(a.id, []))
                     for a in sorted(gb.assignments, key=lambda a: a.name)]
+    by_chapter = {chapter.name: chapter for chapter in chapters}
+    for decision in Ledger(course.root).decisions.values():
+        if decision.assignment in by_chapter:
+            by_chapter[decision.assignment].service.append(decision)
     return ClassData(course.root, students, chapters)

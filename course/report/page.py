@@ -4,14 +4,16 @@ is inline and its figures are PNG files beside it."""
 from __future__ import annotations
 
 import os
+import statistics
 import urllib.parse
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from ..serve.ledger import DEFERRED, FAILED, GRADED, LATE, SUPERSEDED
 from . import figures
 from .gather import Chapter, ClassData, Submission
 from .similarity import ChapterSimilarity, similar_pairs
@@ -57,6 +59,28 @@ class FreeView:
 
 
 @dataclass
+class ServiceView:
+    """What the grading service (make serve) decided for a chapter's submissions."""
+    counts: list[tuple[int, str]]  # (decisions, what they were), in SERVICE_STATES' order
+    median_s: float | None         # from submit to feedback, of those graded
+    longest_s: float | None
+
+
+SERVICE_STATES = {GRADED: "graded on submission", DEFERRED: "kept for the deadline (over the day's limit)",
+                  SUPERSEDED: "replaced by a newer one before they were graded",
+                  LATE: "late, after one on time", FAILED: "that the grader could not run"}
+
+
+def service_view(decisions: list) -> ServiceView | None:
+    if not decisions:
+        return None
+    states = Counter(d.state for d in decisions)
+    waits = sorted(d.latency_s for d in decisions if d.state == GRADED and d.latency_s is not None)
+    return ServiceView([(states[state], said) for state, said in SERVICE_STATES.items() if states[state]],
+                       statistics.median(waits) if waits else None, waits[-1] if waits else None)
+
+
+@dataclass
 class ChapterView:
     name: str
     submitted: int
@@ -76,6 +100,7 @@ class ChapterView:
     timed_by: set[str]
     slowest: list[tuple[Student, float]]
     limits: list[tuple[Student, str, str, str]]  # student, kind, cell, reason
+    service: ServiceView | None
     links: dict[str, str | None] = field(default_factory=dict)
 
 
@@ -166,6 +191,7 @@ def chapter_view(chapter: Chapter, folder: Path, figure_folder: Path) -> Chapter
         seconds=sum(s.seconds for s in timed), timed=len(timed), timed_by={s.timed_by for s in timed},
         slowest=[(student(s), s.seconds) for s in sorted(timed, key=lambda s: -s.seconds)[:SLOWEST]],
         limits=[(student(s), limit.kind, limit.cell, limit.reason) for s in subs for limit in s.limits],
+        service=service_view(chapter.service),
         links=links)
 
 

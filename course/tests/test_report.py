@@ -408,3 +408,29 @@ def test_what_intake_and_grading_recorded_shows_in_the_report(large_class):
     (folder / "timestamp.txt").write_text("2026-11-02 09:00:00.000000 UTC")
     html = build_report(large_class).read_text()
     assert "renamed my_notebook.ipynb" not in html and "987.6" not in html
+
+
+def test_the_grading_services_decisions_are_counted_in_grading_health(tmp_path):
+    """What make serve decided for each chapter, as its ledger holds it: how many graded on
+    submission, kept for the deadline, replaced, late, not runnable, and the wait for feedback."""
+    from course.serve.ledger import DEFERRED, FAILED, GRADED, SUPERSEDED, Decision, Ledger
+
+    course = make_class(tmp_path / "course", 0, names=ODD_NAMES, chapters=[CHAPTER])
+    ledger = Ledger(course.root)
+    for index, (state, latency) in enumerate([(GRADED, 2.0), (GRADED, 3.0), (GRADED, 9.5), (DEFERRED, 0.2),
+                                              (SUPERSEDED, 0.1), (FAILED, 4.0)]):
+        ledger.record(Decision(f"entry{index}", ODD_NAMES[index % len(ODD_NAMES)], CHAPTER, state, 0.0, "2026-12-03",
+                               latency_s=latency))
+    ledger.record(Decision("other", ODD_NAMES[0], "not_a_chapter_of_this_course", GRADED, 0.0, "2026-12-03"))
+    text = html.unescape(re.sub(r"<[^>]+>", "", build_report(course).read_text()))
+    health = text[text.index("5. Grading health"):]
+    line = health[health.index("The grading service"):].split("\n")[0]
+    assert line == ("The grading service (make serve): 3 submissions graded on submission, 1 submission kept for "
+                    "the deadline (over the day's limit), 1 submission replaced by a newer one before they were "
+                    "graded, 1 submission that the grader could not run; from submit to feedback, 3.0 s at the "
+                    "median and 9.5 s at the longest."), line
+    assert text.count("The grading service (make serve)") == 1, "a chapter the course lacks was reported"
+
+
+def test_without_the_grading_service_grading_health_does_not_mention_it(odd_class):
+    assert "The grading service" not in build_report(odd_class).read_text()
