@@ -27,6 +27,7 @@ from distributed.scheduler import KilledWorker
 WORKER_DIED = "the grading process died, twice"
 RESULT_TIMEOUT_S = 120  # fetching a finished task's result; past it the result is taken as lost
 GONE_GRACE_S = 30       # a pending task's worker absent this long: the task is taken back
+STOPPED = "grading was stopped before this submission's turn"
 MOST_LOSSES = 3         # a job taken back more often than this is reported
 
 
@@ -50,11 +51,13 @@ class Outcome:
 class Dispatcher:
     """Runs jobs on the workers that ``workers()`` names (the accepted ones alive now), one per
     worker at a time. ``submit(job, address)`` sends a job to that worker and returns its future;
-    ``done(job, result, error)`` takes each job's outcome, once: its result, or None and why."""
+    ``done(job, result, error)`` takes each job's outcome, once: its result, or None and why.
+    Once ``stopping()`` is true, no job is sent; those in flight are waited for (or taken back
+    when their worker is gone), and the others are done with STOPPED."""
 
     def __init__(self, workers: Callable[[], set[str]], submit: Callable, done: Callable,
-                 poll_s: float = 0.5, no_worker_s: float = 120.0):
-        self.workers, self.submit, self.done = workers, submit, done
+                 poll_s: float = 0.5, no_worker_s: float = 120.0, stopping: Callable[[], bool] = lambda: False):
+        self.workers, self.submit, self.done, self.stopping = workers, submit, done, stopping
         self.poll_s, self.no_worker_s = poll_s, no_worker_s
 
     def run(self, students: dict[str, list[str]], observed: set[str] = frozenset()) -> None:
@@ -68,7 +71,11 @@ class Dispatcher:
         losses: Counter[Job] = Counter()
         alone_since = None
         while observing or grading or in_flight:
-            live = self.workers()
+            if self.stopping() and not in_flight:
+                for job in [*observing, *grading]:
+                    self.done(job, None, STOPPED)
+                return
+            live = set() if self.stopping() else self.workers()
             busy = {worker for _, worker in in_flight.values()}
             for worker in sorted(live - busy):
                 queue = observing or grading

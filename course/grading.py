@@ -145,10 +145,11 @@ class Grader:
         return self.client.scatter(data, hash=False, workers=[worker])
 
     def grade(self, assignments: list[str], resume: bool, progress: Progress,
-              only: dict[str, list[str]] | None = None) -> list[GradingRun]:
+              only: dict[str, list[str]] | None = None, stopping=None) -> list[GradingRun]:
         """Grade every pending submission of ``assignments`` (intake done), or of the students
         ``only`` names per assignment, in that order. A submission that could not be graded at
-        all is in its run's ``ungraded``, with why."""
+        all is in its run's ``ungraded``, with why; once ``stopping()`` is true, every one not
+        yet sent to a worker."""
         runs = {assignment: GradingRun(assignment) for assignment in assignments}
         pending = {}
         for assignment, run in runs.items():
@@ -216,7 +217,8 @@ class Grader:
                 run.ungraded[job.student] = error or result.error
 
         try:
-            Dispatcher(self.workers, submit, done, no_worker_s=self.no_worker_s).run(pending, set(references))
+            Dispatcher(self.workers, submit, done, no_worker_s=self.no_worker_s,
+                       stopping=stopping or (lambda: False)).run(pending, set(references))
         finally:
             writer.close()
         if unobserved:

@@ -1,6 +1,7 @@
 """The grading service (``python -m course serve``) as the instructor starts it, for the tests."""
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -25,7 +26,7 @@ class Service:
         with open(self.log, "a") as log:
             self.process = subprocess.Popen([sys.executable, "-m", "course", "serve", "--jobs", "2", "--course",
                                              str(self.course.root)], cwd=REPO, env=nbgrader_env(),
-                                            stdout=log, stderr=subprocess.STDOUT)
+                                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         self.wait_for("grading service ready", 180)
 
     def text(self) -> str:
@@ -40,11 +41,15 @@ class Service:
                 pytest.fail(f"no {needle!r} in the service's log after {timeout} s:\n{self.text()[-3000:]}")
             time.sleep(0.1)
 
-    def stop(self, sig=signal.SIGINT) -> None:
+    def stop(self, sig=signal.SIGINT, group: bool = False) -> None:
+        """Send ``sig`` to the service (``group``: and its workers, as Ctrl-C in its terminal does) and wait."""
         if self.process and self.process.poll() is None:
-            self.process.send_signal(sig)
+            if group:
+                os.killpg(self.process.pid, sig)
+            else:
+                self.process.send_signal(sig)
             try:
-                self.process.wait(60)
+                self.process.wait(120)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()

@@ -12,8 +12,10 @@ the students' work where they left it.
 from __future__ import annotations
 
 import html
+import json
 import os
 import pwd
+import re
 import signal
 import subprocess
 import time
@@ -197,6 +199,61 @@ def test_the_instructor_grades_in_the_formgrader_and_the_student_fetches_feedbac
     assert f"{scores[ben]['max_code_score']:g}" in shown
     leaked = [line for line in hidden_test_lines(CHAPTER) if line in shown or html.escape(line) in shown]
     assert not leaked and "HIDDEN TESTS" not in shown, f"the feedback shows hidden tests: {leaked[:3]}"
+
+
+def test_the_grading_service_as_the_grader_feeds_back_a_submission_seconds_after_submit(hub):
+    """`make hub GRADE_ON_SUBMIT=1`'s service as the hub runs it (the command, account, folder and
+    environment of its entry): the course's grading without root, on the PostgreSQL gradebook. ben
+    submits again; his new feedback is released without the instructor and he fetches it."""
+    ben = hub.students[1]
+    settings = json.loads((hub.folder / "hub" / "settings.json").read_text())
+    course = Path(settings["course_folder"])
+    environment = {**settings["grader_environment"], "HOME": str(hub.home(hub.grader)), "USER": hub.grader}
+    log = ARTIFACTS / "grading-service.log"
+    with log.open("w") as output:
+        service = subprocess.Popen(
+            ["runuser", "-u", hub.grader, "--", "env", "-i", *(f"{k}={v}" for k, v in environment.items()),
+             settings["python"], "-m", "course", "serve", "--course", str(course)],
+            cwd=course, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        def wait_for(needle: str, timeout: float) -> None:
+            deadline = time.monotonic() + timeout
+            while needle not in log.read_text():
+                assert service.poll() is None, f"the service stopped:\n{log.read_text()[-3000:]}"
+                assert time.monotonic() < deadline, f"no {needle!r} after {timeout} s:\n{log.read_text()[-3000:]}"
+                time.sleep(0.2)
+
+        wait_for("grading service ready", 300)
+        browser = Browser(hub, ben)
+        browser.log_in()
+        browser.open_lab()
+        before = set((hub.exchange / "inbound").glob(f"{ben}+{CHAPTER}+*"))
+        browser.assignments("submit")
+        (submitted,) = set((hub.exchange / "inbound").glob(f"{ben}+{CHAPTER}+*")) - before
+        timestamp = submitted.name.split("+")[2]
+        newest = hub.home(ben) / CHAPTER / "feedback" / timestamp / f"{source_notebook(CHAPTER).stem}.html"
+        deadline = time.monotonic() + 300
+        while not newest.is_file():
+            assert service.poll() is None, f"the service stopped:\n{log.read_text()[-3000:]}"
+            assert time.monotonic() < deadline, f"no feedback of the new submission:\n{log.read_text()[-3000:]}"
+            time.sleep(1)
+            browser.assignments("fetch_feedback")  # as the student presses Fetch Feedback until it comes
+        assert newest.stat().st_uid == pwd.getpwnam(ben).pw_uid
+        shown = newest.read_text()
+        with_points = re.search(r"Score: ([\d.]+) / ([\d.]+)", shown)
+        assert with_points and float(with_points.group(1)) > 0, "the service's feedback shows no points"
+        leaked = [line for line in hidden_test_lines(CHAPTER) if line in shown or html.escape(line) in shown]
+        assert not leaked and "HIDDEN TESTS" not in shown, f"the feedback shows hidden tests: {leaked[:3]}"
+        graded = course / "autograded" / ben / CHAPTER
+        assert graded.stat().st_uid == pwd.getpwnam(hub.grader).pw_uid
+    finally:
+        if service.poll() is None:
+            os.killpg(service.pid, signal.SIGINT)
+            try:
+                service.wait(60)
+            except subprocess.TimeoutExpired:
+                os.killpg(service.pid, signal.SIGKILL)
+                service.wait()
 
 
 def test_ctrl_c_stops_everything_it_started(hub):

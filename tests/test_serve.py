@@ -84,6 +84,15 @@ def decisions(course, student: str, assignment: str) -> list:
     return [d for d in Ledger(course.root).decisions.values() if d.student == student and d.assignment == assignment]
 
 
+def submit_and_wait_until_grading(course, student: str) -> None:
+    """``student`` submits the toy's reference; back once the service has collected it to grade."""
+    submit(course, student, toy.ASSIGNMENT)
+    deadline = time.time() + 60
+    while not (course.root / "submitted" / student / toy.ASSIGNMENT).is_dir():
+        assert time.time() < deadline, "the service never collected the submission"
+        time.sleep(0.02)
+
+
 def test_a_submission_gets_its_feedback_released_in_seconds(served):
     course, service = served
     start = time.time()
@@ -145,11 +154,7 @@ def test_the_limit_defers_a_submission_to_the_deadline_and_verdicts_are_withheld
 
 def test_a_service_stopped_mid_grading_resumes_without_losing_or_doubling_a_grade(served):
     course, service = served
-    submit(course, "dee", toy.ASSIGNMENT)
-    deadline = time.time() + 60
-    while not (course.root / "submitted" / "dee" / toy.ASSIGNMENT).is_dir():  # collected: grading now
-        assert time.time() < deadline, "the service never collected the submission"
-        time.sleep(0.02)
+    submit_and_wait_until_grading(course, "dee")
     service.stop(signal.SIGKILL)
     assert not decisions(course, "dee", toy.ASSIGNMENT), "the service decided before it was stopped"
     service.start()
@@ -159,6 +164,20 @@ def test_a_service_stopped_mid_grading_resumes_without_losing_or_doubling_a_grad
     assert len(fetch_feedback(course, "dee", toy.ASSIGNMENT)) == 1
     with Gradebook(course.db_url()) as gradebook:
         assert [s.student.id for s in gradebook.assignment_submissions(toy.ASSIGNMENT)].count("dee") == 1
+
+
+def test_ctrl_c_in_mid_grading_decides_no_failure_and_the_next_start_grades_what_was_left(served):
+    course, service = served
+    submit_and_wait_until_grading(course, "eli")
+    service.stop(signal.SIGINT, group=True)  # the service and its grading workers, as Ctrl-C does
+    assert service.process.returncode == 0, service.text()[-3000:]
+    assert all(d.state == "graded" for d in decisions(course, "eli", toy.ASSIGNMENT)), \
+        "a submission interrupted by Ctrl-C was decided as failed"
+    service.start()
+    service.wait_for(f"graded eli/{toy.ASSIGNMENT}", 120)
+    (decision,) = decisions(course, "eli", toy.ASSIGNMENT)
+    assert decision.score == REFERENCE_SCORE
+    assert len(fetch_feedback(course, "eli", toy.ASSIGNMENT)) == 1
 
 
 def test_the_service_refuses_to_start_without_the_judge(tmp_path):

@@ -136,7 +136,7 @@ class GradingService:
         for assignment in students:
             take_in(self.course, assignment)
         try:
-            runs = self.grader.grade(list(students), True, self.progress, only=students)
+            runs = self.grader.grade(list(students), True, self.progress, only=students, stopping=self.stop.is_set)
         except PipelineError as error:  # a chapter's reference could not be observed
             return {(a, s): f"the grader could not run this chapter: {error}" for a in students for s in students[a]}
         for run in runs:
