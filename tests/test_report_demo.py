@@ -9,11 +9,11 @@ import csv
 import html
 import os
 import shutil
-from pathlib import Path
 
 import pytest
 from rich.console import Console
 
+from browser_support import CHROMIUM, CHROMIUM_ARGS
 from course.classroom import load_assignment
 from course.course_dir import REPO, assignments
 from course.demo import run_demo
@@ -31,8 +31,6 @@ EMPTY = "gus_broken_json"                               # invalid JSON: graded a
 RIGHT = ["ada_perfect", "fay_different_but_right", "jon_writes_his_own"]
 COPIER = "kim_copies_jon_renamed"
 STUDENTS = [*WRONG, *STUBS, HALF_STUBS, EMPTY, *RIGHT, COPIER]
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--disable-gpu", "--no-first-run", *(["--no-sandbox"] if os.geteuid() == 0 else [])]
 
 
 @pytest.fixture(scope="module")
