@@ -2,6 +2,7 @@
 day, hidden verdicts withheld before the deadline, the deadline's grading, restarts."""
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import subprocess
@@ -178,6 +179,62 @@ def test_ctrl_c_in_mid_grading_decides_no_failure_and_the_next_start_grades_what
     (decision,) = decisions(course, "eli", toy.ASSIGNMENT)
     assert decision.score == REFERENCE_SCORE
     assert len(fetch_feedback(course, "eli", toy.ASSIGNMENT)) == 1
+
+
+def _inbound(course, student: str, assignment: str) -> list:
+    return sorted((course.root / "exchange" / "dl-computation" / "inbound").glob(f"{student}+{assignment}+*"))
+
+
+def test_a_submission_under_a_classmates_name_or_a_pattern_is_refused_and_a_bad_name_breaks_nothing(served):
+    """On a hub each student's server submits as that student's account: a folder another account
+    made under the name gil, or under the id ``*`` (which nbgrader reads as everyone), is not
+    graded; a folder name nbgrader cannot read leaves hal's own submission gradable."""
+    course, service = served
+    submit(course, "ivy", toy.ASSIGNMENT)
+    service.wait_for(f"graded ivy/{toy.ASSIGNMENT}", 120)
+    (real,) = _inbound(course, "ivy", toy.ASSIGNMENT)
+    inbound = real.parent
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f UTC")
+    forged, pattern = inbound / f"gil+{toy.ASSIGNMENT}+{stamp}+forged", inbound / f"*+{toy.ASSIGNMENT}+{stamp}+all"
+    for folder in (forged, pattern):
+        shutil.copytree(real, folder)
+    nobody = 65534  # Debian's nobody: an account other than the service's
+    for path in [forged, *forged.iterdir()]:
+        os.chown(path, nobody, nobody)
+    (inbound / f"hal+{toy.ASSIGNMENT}+not a timestamp").mkdir()
+    submit(course, "hal", toy.ASSIGNMENT)
+    service.wait_for(f"graded hal/{toy.ASSIGNMENT}", 120)
+    service.wait_for(f"failed gil/{toy.ASSIGNMENT}", 60)
+    service.wait_for(f"failed */{toy.ASSIGNMENT}", 60)
+    assert "made by the account 'nobody', not by 'gil'" in service.text()
+    assert decisions(course, "hal", toy.ASSIGNMENT)[0].score == REFERENCE_SCORE
+    assert not (course.root / "submitted" / "gil").exists() and not (course.root / "submitted" / "*").exists()
+    with Gradebook(course.db_url()) as gradebook:
+        graded = {s.student.id for s in gradebook.assignment_submissions(toy.ASSIGNMENT)}
+    assert "gil" not in graded and "*" not in graded
+
+
+def test_at_the_deadline_the_last_submission_on_time_is_graded_whatever_the_service_had_decided(served):
+    """The service down at the deadline: jo's two submissions on time and one late wait undecided.
+    Started again, it grades the last on time, releases its full feedback, and tells the late one."""
+    course, service = served
+    service.stop()
+    submit(course, "jo", toy.ASSIGNMENT, WRONG_HALVE)
+    submit(course, "jo", toy.ASSIGNMENT)  # the last on time: the reference
+    with Gradebook(course.db_url()) as gradebook:
+        gradebook.update_or_create_assignment(toy.ASSIGNMENT, duedate=datetime.now(timezone.utc).replace(tzinfo=None))
+    time.sleep(0.05)
+    submit(course, "jo", toy.ASSIGNMENT, WRONG_HALVE)  # late
+    first, on_time, late = _inbound(course, "jo", toy.ASSIGNMENT)
+    service.start()
+    service.wait_for(f"{toy.ASSIGNMENT}: the deadline passed", 180)
+    states = {d.entry: d.state for d in decisions(course, "jo", toy.ASSIGNMENT)}
+    assert states == {first.name: "superseded", on_time.name: "graded", late.name: "late"}, states
+    with Gradebook(course.db_url()) as gradebook:
+        assert gradebook.find_submission(toy.ASSIGNMENT, "jo").score == REFERENCE_SCORE
+    pages = fetch_feedback(course, "jo", toy.ASSIGNMENT)
+    assert sum("Score: 5.0 / 6.0" in page for page in pages) == 1, "the last submission on time has no feedback"
+    assert sum("came after the deadline" in page for page in pages) == 1
 
 
 def test_the_service_refuses_to_start_without_the_judge(tmp_path):

@@ -1,6 +1,8 @@
 """The exchange's inbound folder as the grading service reads it: one ``Entry`` per submission."""
 from __future__ import annotations
 
+import os
+import pwd
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -17,6 +19,28 @@ class Entry:
     assignment: str
     submitted: datetime  # UTC
     path: Path
+
+    @property
+    def safe_id(self) -> bool:
+        """Whether the student id names one student: nbgrader's commands read ``*``, ``?`` and
+        ``[`` in it as a pattern, and a separator as a path."""
+        return bool(self.student) and self.student.strip() == self.student and self.student not in (".", "..") \
+            and not any(character in self.student for character in "*?[]/\\")
+
+    @property
+    def owner(self) -> str | None:
+        """The account that made the folder, where it is not the service's own or root's (copies
+        on one machine; on a hub each student's server submits as that student), else None."""
+        try:
+            uid = self.path.stat().st_uid
+        except OSError:
+            return None
+        if uid in (0, os.geteuid()):
+            return None
+        try:
+            return pwd.getpwuid(uid).pw_name
+        except KeyError:
+            return f"uid {uid}"
 
     @property
     def secret(self) -> str | None:

@@ -43,7 +43,7 @@ class Ledger:
     def __init__(self, root: Path):
         self.path = Path(root) / RECORDS / "service" / "ledger.jsonl"
         self.decisions: dict[str, Decision] = {}
-        self.closed: set[str] = set()  # chapters whose deadline the service has graded
+        self.closed: dict[str, str] = {}  # chapter -> the deadline (ISO) at which the service graded it
         self.served: dict[str, float] = {}  # student -> when the service last decided for them
         for line in self._lines():
             try:
@@ -51,7 +51,7 @@ class Ledger:
             except ValueError:  # a line cut short by a crash: its submission is taken up again
                 continue
             if "closed" in record:
-                self.closed.add(record["closed"])
+                self.closed[record["closed"]] = record.get("due", "")
             elif isinstance(record, dict) and "entry" in record:
                 try:
                     decision = Decision(**record)
@@ -78,9 +78,9 @@ class Ledger:
         self.decisions[decision.entry] = decision
         self.served[decision.student] = decision.at
 
-    def close(self, assignment: str) -> None:
-        self._append({"closed": assignment, "at": time.time()})
-        self.closed.add(assignment)
+    def close(self, assignment: str, due: str) -> None:
+        self._append({"closed": assignment, "due": due, "at": time.time()})
+        self.closed[assignment] = due
 
     def graded_today(self, student: str, assignment: str) -> int:
         day = today()

@@ -1,7 +1,7 @@
 """nbgrader's steps for one student at a time, in the service's own process.
 
-``nbgrader collect``, ``generate_feedback`` and ``release_feedback`` as commands each cost a
-second or two of imports; the service runs the same applications in-process (as formgrader's
+``nbgrader collect``'s copy, ``generate_feedback`` and ``release_feedback`` as commands each cost
+a second or two of imports; the service runs the same applications in-process (as formgrader's
 ``NbGraderAPI`` does), so that a student's feedback is ready seconds after Submit. Feedback
 files and the notices the service writes are named as ``release_feedback`` names them (a hash
 of the submission's secret and the notebook's name), which is where the student's Assignments
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import os
+import shutil
 from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
@@ -49,14 +50,18 @@ class Steps:
         if not result["success"]:
             raise PipelineError(f"nbgrader {what} failed:\n{result.get('error') or result.get('log', '')[-4000:]}")
 
-    def collect(self, assignment: str, student: str = "*", before_duedate: bool = False) -> None:
-        """The newest submission of ``student`` (``*``: of each student) into ``submitted/``;
-        ``before_duedate``: the newest on time, else the newest (nbgrader's rule)."""
-        with temp_attrs(self.coursedir, assignment_id=assignment, student_id=student):
+    def take(self, entry: Entry) -> None:
+        """Copy exactly the submission ``entry`` into ``submitted/``, as ``nbgrader collect`` copies
+        (its ignore, include and size rules), without collect's own choice by name: every
+        ``student+assignment+*`` folder, which a student can write and a bad name breaks."""
+        dest = Path(self.coursedir.format_path(self.coursedir.submitted_directory, entry.student, entry.assignment))
+        with temp_attrs(self.coursedir, assignment_id=entry.assignment, student_id=entry.student):
             app = self.api.exchange.Collect(coursedir=self.coursedir, authenticator=self.api.authenticator,
                                             parent=self.api)
-            app.update, app.before_duedate = True, before_duedate
-            self._run(app, f"collect {assignment} --student {student}")
+            if dest.is_dir():
+                shutil.rmtree(dest)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            app.do_copy(str(entry.path), str(dest))
 
     def feedback(self, assignment: str, student: str, withhold: bool) -> None:
         """Generate ``student``'s feedback (``withhold``: without the hidden tests' verdicts) and
