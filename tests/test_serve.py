@@ -237,6 +237,36 @@ def test_at_the_deadline_the_last_submission_on_time_is_graded_whatever_the_serv
     assert sum("came after the deadline" in page for page in pages) == 1
 
 
+def test_a_second_service_on_the_same_course_refuses_to_start(served):
+    course, _ = served
+    result = subprocess.run([sys.executable, "-m", "course", "serve", "--course", str(course.root)], cwd=REPO,
+                            env=nbgrader_env(), capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and "another grading service serves this course" in result.stderr, result.stderr
+
+
+def test_a_fault_of_the_grading_machinery_is_tried_again_and_never_decided_as_the_students():
+    from course.course_dir import PipelineError
+    from course.serve.service import GradingService
+
+    class NoWorkers:
+        def grade(self, *args, **kwargs):
+            raise PipelineError("the grading cluster has no workers; nothing was graded")
+
+    course = toy.make_toy_course()
+    try:
+        lines = []
+        service = GradingService(course, log=lines.append)
+        service.grader = NoWorkers()
+        entry = Entry(f"kit+{toy.ASSIGNMENT}+2026-12-03 09:00:00 UTC+x", "kit", toy.ASSIGNMENT,
+                      datetime(2026, 12, 3, 9), course.root)
+        failed, left = service._grade([entry])
+        assert not failed and left == {entry}, "a fault of the machinery was decided as the student's"
+        assert service.retry_at > time.time() and not service.step(), "the service did not wait before trying again"
+        assert any("no workers" in line for line in lines), lines
+    finally:
+        shutil.rmtree(course.root, ignore_errors=True)
+
+
 def test_the_service_refuses_to_start_without_the_judge(tmp_path):
     course = toy.make_toy_course("\nc.Autograde.autograde_preprocessors = "
                                  "[p for p in c.Autograde.autograde_preprocessors if p.__name__ != 'JudgeProbeReports']\n")
