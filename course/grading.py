@@ -60,7 +60,6 @@ class GradingRun:
     skipped: list[str] = field(default_factory=list)  # unchanged since last graded
     failed: list[str] = field(default_factory=list)   # nbgrader gave up on them; graded as empty copies
     ungraded: dict[str, str] = field(default_factory=dict)  # student -> why not even an empty copy was graded
-    reasons: dict[str, str] = field(default_factory=dict)   # student -> why graded as an empty copy
     seconds: float = 0.0      # the workers' time on this assignment (they grade assignments side by side)
     pooled_kernels: int = 0  # kernels forked by the workers' kernel pools
     pools_started: int = 0   # pools the workers started during the run (a broken one is replaced)
@@ -212,7 +211,6 @@ class Grader:
                 run.graded.append(job.student)
                 if replaced:
                     run.failed.append(job.student)
-                    run.reasons[job.student] = result.error or replaced_here.get(job) or "the grader gave up"
             else:
                 run.ungraded[job.student] = error or result.error
 
