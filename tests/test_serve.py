@@ -8,7 +8,7 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import nbformat
 import pytest
@@ -235,6 +235,20 @@ def test_at_the_deadline_the_last_submission_on_time_is_graded_whatever_the_serv
     pages = fetch_feedback(course, "jo", toy.ASSIGNMENT)
     assert sum("Score: 5.0 / 6.0" in page for page in pages) == 1, "the last submission on time has no feedback"
     assert sum("came after the deadline" in page for page in pages) == 1
+
+
+def test_a_deadline_moved_later_opens_the_chapter_again(served):
+    """After the deadline's grading, the instructor gives a day more: a submission now on time is
+    graded as any other, not told that it came late."""
+    course, service = served
+    with Gradebook(course.db_url()) as gradebook:
+        later = datetime.now(timezone.utc).replace(tzinfo=None) + timedelta(days=1)
+        gradebook.update_or_create_assignment(toy.ASSIGNMENT, duedate=later)
+    submit(course, "jo", toy.ASSIGNMENT, WRONG_HALVE)
+    newest = _inbound(course, "jo", toy.ASSIGNMENT)[-1]
+    service.wait_for(f"graded jo/{toy.ASSIGNMENT}: 3/6", 120)
+    states = {d.entry: d.state for d in decisions(course, "jo", toy.ASSIGNMENT)}
+    assert states[newest.name] == "graded", states
 
 
 def test_a_second_service_on_the_same_course_refuses_to_start(served):
