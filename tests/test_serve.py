@@ -212,6 +212,8 @@ def test_a_submission_under_a_classmates_name_or_a_pattern_is_refused_and_a_bad_
     with Gradebook(course.db_url()) as gradebook:
         graded = {s.student.id for s in gradebook.assignment_submissions(toy.ASSIGNMENT)}
     assert "gil" not in graded and "*" not in graded
+    (page,) = fetch_feedback(course, "ivy", toy.ASSIGNMENT)  # the forged copies hold ivy's secret
+    assert "Score: 5.0 / 6.0" in page and "Not graded" not in page, "a refused copy replaced ivy's feedback"
 
 
 def test_at_the_deadline_the_last_submission_on_time_is_graded_whatever_the_service_had_decided(served):

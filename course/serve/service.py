@@ -137,7 +137,8 @@ class GradingService:
             if entry.name in self.ledger.decisions:
                 continue
             if (why := self._refusal(entry)) is not None:
-                self._decide(entry, FAILED, f"Not graded: {why}.")
+                # no page is written: its name would come from a secret whoever made the folder chose
+                self._decide(entry, FAILED, f"Not graded: {why}.", tell=False)
                 continue
             older = latest.get((entry.student, entry.assignment))
             if older is not None:
@@ -165,8 +166,8 @@ class GradingService:
         """Whether the service graded the chapter at this deadline (one moved later opens it again)."""
         return due is not None and self.ledger.closed.get(assignment) == due.isoformat()
 
-    def _decide(self, entry: Entry, state: str, why: str, score=None, max_score=None) -> None:
-        if state != GRADED:
+    def _decide(self, entry: Entry, state: str, why: str, score=None, max_score=None, tell: bool = True) -> None:
+        if state != GRADED and tell:
             self.steps.tell(entry, f"{entry.assignment}: {state}", why)
         latency = time.time() - entry.submitted.replace(tzinfo=timezone.utc).timestamp()
         self.ledger.record(Decision(entry.name, entry.student, entry.assignment, state, time.time(), today(),
