@@ -35,13 +35,17 @@ class Decision:
     why: str = ""
 
 
+def ledger_file(root: Path) -> Path:
+    return Path(root) / RECORDS / "service" / "ledger.jsonl"
+
+
 def today() -> str:
     return datetime.now(timezone.utc).date().isoformat()
 
 
 class Ledger:
     def __init__(self, root: Path):
-        self.path = Path(root) / RECORDS / "service" / "ledger.jsonl"
+        self.path = ledger_file(root)
         self.decisions: dict[str, Decision] = {}
         self.closed: dict[str, str] = {}  # chapter -> the deadline (ISO) at which the service graded it
         self.served: dict[str, float] = {}  # student -> when the service last decided for them

@@ -34,7 +34,7 @@ from ..course_dir import Course, PipelineError, assignments
 from ..dispatch import STOPPED, WORKER_DIED
 from ..operations import grading_session, take_in
 from .inbox import Entry, entries, fair_order
-from .ledger import DEFERRED, FAILED, GRADED, LATE, SUPERSEDED, Decision, Ledger, today
+from .ledger import DEFERRED, FAILED, GRADED, LATE, SUPERSEDED, Decision, Ledger, ledger_file, today
 from .settings import GradeOnSubmit
 from .steps import Steps
 
@@ -92,7 +92,7 @@ class GradingService:
 
     def _only_service(self):
         """A lock held while serving: two services on one exchange would grade each submission twice."""
-        path = self.ledger_path().with_name("service.lock")
+        path = ledger_file(self.course.root).with_name("service.lock")
         path.parent.mkdir(parents=True, exist_ok=True)
         lock = open(path, "w")
         try:
@@ -101,9 +101,6 @@ class GradingService:
             lock.close()
             raise PipelineError(f"another grading service serves this course (it holds {path})") from None
         return lock
-
-    def ledger_path(self):
-        return Ledger(self.course.root).path
 
     def step(self) -> bool:
         """Grade what waits (one batch); whether there was anything to do."""
