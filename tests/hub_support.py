@@ -36,7 +36,8 @@ class Hub:
     """`python -m course.deploy.hub` (what `make hub` runs) in a folder of its own, with accounts
     named uniquely for this run."""
 
-    def __init__(self, students: tuple[str, ...] = ("ada", "ben")):
+    def __init__(self, students: tuple[str, ...] = ("ada", "ben"), grade_on_submit: bool = False):
+        self.grade_on_submit = grade_on_submit  # `make hub GRADE_ON_SUBMIT=1`: the hub runs the grading service
         self.folder = Path(tempfile.mkdtemp(prefix="course-hub-"))
         self.folder.chmod(0o755)  # the accounts reach their homes and the exchange through it
         tag = secrets.token_hex(3)
@@ -52,7 +53,7 @@ class Hub:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "course.deploy.hub", "--folder", str(self.folder), "--port", str(self.port),
              "--students", *self.students, "--instructor", self.instructor, "--grader", self.grader,
-             "--chapters", CHAPTER],
+             "--chapters", CHAPTER, *(["--grade-on-submit"] if self.grade_on_submit else [])],
             cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         threading.Thread(target=lambda: self.output.extend(self.process.stdout), daemon=True).start()
 
@@ -85,6 +86,11 @@ class Hub:
     @property
     def exchange(self) -> Path:
         return self.folder / "exchange" / COURSE_ID
+
+    @property
+    def course(self) -> Path:
+        """The grader's course folder, where the formgrader and the grading service work."""
+        return self.home(self.grader) / COURSE_ID
 
     def remove(self) -> None:
         try:
@@ -195,6 +201,13 @@ def account_processes(user: str) -> list[int]:
 def server_processes(user: str) -> list[str]:
     listed = subprocess.run(["ps", "-o", "args=", "-u", user], capture_output=True, text=True).stdout
     return [line for line in listed.splitlines() if "jupyterhub.singleuser" in line]
+
+
+def grading_service_processes(user: str) -> list[str]:
+    """The command lines of the grading services (`python -m course serve`) running as ``user``, whole
+    (``-ww``: ps cuts them at 80 characters where it finds no terminal's width)."""
+    listed = subprocess.run(["ps", "-ww", "-o", "args=", "-u", user], capture_output=True, text=True).stdout
+    return [line for line in listed.splitlines() if " -m course serve " in line]
 
 
 def log_in_page(browser, hub: Hub, user: str):
