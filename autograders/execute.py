@@ -20,6 +20,7 @@ from traitlets import Bool, CaselessStrEnum, Integer, Unicode
 
 from autograders.hidden import hidden_code_from
 from autograders.kernel_manager import PromptKernelManager
+from autograders.outputs import output_from_msg as checked_output_from_msg
 from autograders.sandbox.memory import LIMIT_HIT
 from autograders.upstream import NotebookClientHooks
 
@@ -394,3 +395,6 @@ class SandboxedExecute(NotebookClientHooks, Execute):
                                        text=f"\n{OUTPUT_DROPPED}\n"))
             return None
         return super().output(outs, msg, display_id, cell_index)
+
+    def output_from_msg(self, msg):
+        return checked_output_from_msg(msg)

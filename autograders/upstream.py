@@ -48,6 +48,8 @@ PRIVATE_NAMES = {
         "100 ms (KernelManagerHooks.before_context_destroyed)"),
     "jupyter_client.manager:KernelManager._created_context": (None,
         "a Bool trait: whether the manager made its ZMQ context, and so destroys it"),
+    "nbclient.client:NotebookClient._display_id_map": (None,
+        "where nbclient keeps which outputs a display id updates, which the copy of its output fills"),
     "nbgrader.preprocessors:AssignLatePenalties._check_late_penalty": ("(self, notebook, penalty)",
         "nbgrader's check of a late penalty, which the copy of its preprocess calls (check_late_penalty)"),
 }
@@ -77,6 +79,8 @@ UPSTREAM_BODIES = {
     "nbclient.client:NotebookClient.async_execute_cell": ("366a0d406d758da2",
         "autograders.execute:SandboxedExecute.async_execute_cell",
         "a batch's cell goes through the same hooks and steps, in the same order"),
+    "nbclient.client:NotebookClient.output": ("8ac7ba61fc598f51",
+        "autograders.upstream:NotebookClientHooks.output", "a copy, each output built by output_from_msg"),
     "nbclient.client:NotebookClient._async_poll_for_reply": ("fc81a9e9c11c2a90",
         "autograders.execute:SandboxedExecute._read_cell", "a batch's cell is read with the same time limits"),
     "jupyter_client.client:KernelClient._async_wait_for_ready": ("0d732ad86fea3115",
@@ -114,6 +118,37 @@ class NotebookClientHooks:
         """What nbclient does for a cell past its time limit: interrupt the kernel and return the
         ``error_on_timeout`` reply (None when none is configured), or raise ``CellTimeoutError``."""
         return await self._async_handle_timeout(timeout, cell)
+
+    def output(self, outs, msg, display_id, cell_index):
+        # nbclient's own (UPSTREAM_BODIES), each output built by output_from_msg
+        parent_msg_id = msg["parent_header"].get("msg_id")
+        if self.output_hook_stack[parent_msg_id]:
+            hook = self.output_hook_stack[parent_msg_id][-1]
+            hook.output(outs, msg, display_id, cell_index)
+            return None
+        try:
+            out = self.output_from_msg(msg)
+        except ValueError:
+            self.log.error(f"unhandled iopub msg: {msg['msg_type']}")
+            return None
+        if self.clear_before_next_output:
+            self.log.debug("Executing delayed clear_output")
+            outs[:] = []
+            self.clear_display_id_mapping(cell_index)
+            self.clear_before_next_output = False
+        if display_id:
+            cell_map = self._display_id_map.setdefault(display_id, {})
+            cell_map.setdefault(cell_index, []).append(len(outs))
+        if out:
+            outs.append(out)
+        return out
+
+    def output_from_msg(self, msg):
+        """The output a cell's IOPub message makes (``ValueError`` for one that makes none):
+        nbformat's ``output_from_msg``, which nbclient calls."""
+        from nbformat.v4 import output_from_msg
+
+        return output_from_msg(msg)
 
 
 class KernelClientHooks:

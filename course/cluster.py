@@ -25,10 +25,15 @@ from distributed.security import Security
 
 from .course_dir import REPO, PipelineError, nbgrader_env
 
-# a task whose worker died fails at once: the run gives it to another worker (course.dispatch)
+# a task whose worker died fails at once: the run gives it to another worker (course.dispatch).
+# Dask's own watching costs a busy grading cluster about a tenth of its CPU: each worker samples
+# its threads' stacks every 10 ms for the dashboard's profile (deep stacks, in grading), every
+# server checks its event loop every 20 ms, and the system monitor reads the disks' counters.
 DASK_CONFIG = {"distributed.scheduler.allowed-failures": 0,
                "distributed.worker.memory.target": False, "distributed.worker.memory.spill": False,
-               "distributed.worker.memory.pause": False, "distributed.worker.memory.terminate": False}
+               "distributed.worker.memory.pause": False, "distributed.worker.memory.terminate": False,
+               "distributed.worker.profile.enabled": False, "distributed.admin.tick.interval": "1s",
+               "distributed.admin.system-monitor.disk": False}
 CERTIFICATE_FILES = ("ca.pem", "course.pem", "course-key.pem")
 CONNECT_TIMEOUT_S = 20
 
