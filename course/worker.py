@@ -78,7 +78,9 @@ class ScratchCourse:
         return pack(self.root / ".grading_cache" / "reference")
 
     def grade(self, submission: Submission) -> Graded:
-        from nbgrader.api import Gradebook
+        # on this process's engine for the scratch gradebook, as the pipeline's own steps open it:
+        # nbgrader's Gradebook builds an engine and checks every table each time it opens
+        from autograders.gradebook import SharedGradebook
 
         from .gradebook_rows import prepare_submission, submission_rows
 
@@ -86,14 +88,14 @@ class ScratchCourse:
         for folder in ("submitted", "autograded"):
             shutil.rmtree(self.root / folder, ignore_errors=True)
         unpack(submission.files, self.root / "submitted" / student / assignment)
-        with Gradebook(self.db_url) as gb:
+        with SharedGradebook(self.db_url) as gb:
             if _submitted(gb, assignment, student):  # graded here before, in an earlier run
                 gb.remove_submission(assignment, student)
             prepare_submission(gb, assignment, student, submission.extension_s)
         graded = self.retries.grade_submission(self.api, self.course, assignment, student)
         if not graded.success:
             return graded
-        with Gradebook(self.db_url) as gb:
+        with SharedGradebook(self.db_url) as gb:
             rows = submission_rows(gb, assignment, student)
         return Graded(success=True, error=graded.error, replaced=graded.replaced, rows=rows,
                       files=pack(self.root / "autograded" / student / assignment))
