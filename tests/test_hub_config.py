@@ -38,3 +38,30 @@ def test_the_grading_service_is_a_hub_service_of_the_grader_when_asked(tmp_path,
     assert grading["user"] == SETTINGS["grader"] and grading["cwd"] == SETTINGS["course_folder"]
     assert grading["command"] == [SETTINGS["python"], "-m", "course", "serve", "--course", SETTINGS["course_folder"]]
     assert "url" not in grading, "the grading service serves no web page; a URL would make the hub proxy to it"
+
+
+def test_a_hub_killed_before_it_stopped_its_services_leaves_no_grading_service(tmp_path):
+    """The hub's services run in sessions of their own: once `make hub` has had to SIGKILL a hub
+    that did not stop in time, the deployment's grading service is killed too, and no other
+    course's."""
+    import subprocess
+    import sys
+    from types import SimpleNamespace
+
+    from course.deploy.hub import HubDeployment
+
+    ours, theirs = tmp_path / "ours", tmp_path / "ours2"  # a name that begins with the other's
+
+    def service(folder):  # a stand-in with the service's command line, in a session of its own
+        return subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)", "-m", "course", "serve",
+                                 "--course", str(folder)], start_new_session=True)
+
+    left, other = service(ours), service(theirs)
+    try:
+        HubDeployment._kill_services_left(SimpleNamespace(course_folder=ours))
+        assert left.wait(timeout=10) == -9
+        assert other.poll() is None
+    finally:
+        for process in (left, other):
+            process.kill()
+            process.wait()

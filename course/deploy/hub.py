@@ -34,6 +34,9 @@ from .interpreter import users_environment
 from .postgres import DatabaseError, GradebookServer, free_port
 
 CONFIG = Path(__file__).with_name("jupyterhub_config.py")
+# how long a stopping hub may take: it gives each server and service 30 s after SIGINT and 30 s
+# after SIGTERM before it SIGKILLs it (JupyterHub's interrupt_timeout and term_timeout)
+HUB_STOP_S = 120
 PROXY = REPO / ".venv" / "node" / "node_modules" / ".bin" / "configurable-http-proxy"
 STUDENT_NBGRADER_CONFIG = '''\
 """nbgrader for the students of {course_id!r} on the hub (written by `make hub`)."""
@@ -198,13 +201,28 @@ class HubDeployment(Configurable):
             return 0
         finally:
             if hub is not None and hub.poll() is None:
-                hub.send_signal(signal.SIGTERM)  # JupyterHub stops the proxy, the service and every server
+                hub.send_signal(signal.SIGTERM)  # JupyterHub stops the proxy, the services and every server
                 try:
-                    hub.wait(timeout=60)
+                    # JupyterHub gives each of them 30 s after SIGINT and 30 s after SIGTERM, then SIGKILLs it
+                    hub.wait(timeout=HUB_STOP_S)
                 except subprocess.TimeoutExpired:
                     os.killpg(hub.pid, signal.SIGKILL)
                     hub.wait()
+                    # the services run in sessions of their own: the hub's group was not theirs
+                    self._kill_services_left()
             self.database.stop()
+
+    def _kill_services_left(self) -> None:
+        """SIGKILL the grading service of this deployment's course, where a hub killed before it
+        stopped its services left it running."""
+        needle = ["course", "serve", "--course", str(self.course_folder)]
+        for entry in Path("/proc").iterdir():
+            try:
+                argv = (entry / "cmdline").read_bytes().decode(errors="replace").split("\0") if entry.name.isdigit() else []
+                if any(argv[i:i + len(needle)] == needle for i in range(len(argv))):
+                    os.kill(int(entry.name), signal.SIGKILL)
+            except OSError:  # ended meanwhile
+                continue
 
 
 def main(argv=None) -> int:
