@@ -7,8 +7,8 @@ of a schema. That cost the grader 0.3 ms an output; a chapter 2 notebook makes a
 ``output_from_msg`` here builds the same output and checks it against the same part of the same
 schema, compiled once with fastjsonschema (0.02 ms), and raises nbformat's ``ValidationError``
 where nbformat's would: what a kernel sends is the student's, and an output that breaks the
-schema still fails the notebook's grading as it did (graded as an empty copy that names the
-error, ``course.retries``).
+schema still never reaches the notebook (the cell shows the grader's ``KernelLost`` error, and
+the cells after it run, as with nbformat's check).
 """
 from __future__ import annotations
 
