@@ -20,7 +20,6 @@ import fastjsonschema
 import nbformat
 from nbformat import v4
 
-OUTPUT_TYPES = ("execute_result", "display_data", "stream", "error")
 # what each message type's output takes from the message's content, as nbformat's output_from_msg
 _FIELDS = {"execute_result": ("metadata", "data", "execution_count"), "display_data": ("metadata", "data"),
            "stream": ("name", "text"), "error": ("ename", "evalue", "traceback")}
@@ -50,4 +49,3 @@ def output_from_msg(msg: dict) -> nbformat.NotebookNode:
         # nbformat's error, which is no ValueError: nbclient does not take it for an unknown message
         raise nbformat.ValidationError(f"the kernel's {msg_type} output breaks the notebook schema: {error}") from None
     return nbformat.from_dict(output)
-

@@ -22,7 +22,7 @@ import pytest
 import requests
 import websocket
 
-from course.deploy.accounts import remove_account
+from course.deploy.accounts import account_processes, remove_account
 from course.deploy.postgres import free_port
 from course.course_dir import REPO, assignments, source_notebook
 
@@ -191,11 +191,6 @@ class Browser:
         finally:
             channel.close()
             self.server("DELETE", f"api/kernels/{kernel_id}")
-
-
-def account_processes(user: str) -> list[int]:
-    listed = subprocess.run(["ps", "-o", "pid=", "-u", user], capture_output=True, text=True).stdout
-    return [int(pid) for pid in listed.split()]
 
 
 def server_processes(user: str) -> list[str]:

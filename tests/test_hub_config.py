@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
+import secrets
+import subprocess
+import time
 
 import pytest
 from traitlets.config import Config
 
+from course.deploy.accounts import account_processes, kill_account_processes, remove_account
 from course.deploy.hub import CONFIG
 
 SETTINGS = {
@@ -40,28 +45,30 @@ def test_the_grading_service_is_a_hub_service_of_the_grader_when_asked(tmp_path,
     assert "url" not in grading, "the grading service serves no web page; a URL would make the hub proxy to it"
 
 
-def test_a_hub_killed_before_it_stopped_its_services_leaves_no_grading_service(tmp_path):
-    """The hub's services run in sessions of their own: once `make hub` has had to SIGKILL a hub
-    that did not stop in time, the deployment's grading service is killed too, and no other
-    course's."""
-    import subprocess
-    import sys
-    from types import SimpleNamespace
 
-    from course.deploy.hub import HubDeployment
-
-    ours, theirs = tmp_path / "ours", tmp_path / "ours2"  # a name that begins with the other's
-
-    def service(folder):  # a stand-in with the service's command line, in a session of its own
-        return subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)", "-m", "course", "serve",
-                                 "--course", str(folder)], start_new_session=True)
-
-    left, other = service(ours), service(theirs)
+@pytest.mark.skipif(os.geteuid() != 0, reason="creates throw-away accounts: run as root")
+def test_a_hub_killed_before_it_stopped_its_services_leaves_nothing_of_its_accounts_running():
+    """The hub's servers and services run as its accounts, each in a session of its own: once
+    `make hub` has had to SIGKILL a hub that did not stop in time, what its accounts still run is
+    killed too, and nobody else's."""
+    ours, other = (f"hubtest{secrets.token_hex(3)}" for _ in range(2))
+    processes = []
     try:
-        HubDeployment._kill_services_left(SimpleNamespace(course_folder=ours))
-        assert left.wait(timeout=10) == -9
-        assert other.poll() is None
+        for name in (ours, other):
+            subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name], check=True)
+            # a stand-in for a service the hub started: a session of its own, as the account
+            processes.append(subprocess.Popen(["runuser", "-u", name, "--", "sleep", "120"], start_new_session=True))
+        deadline = time.monotonic() + 10
+        while not (account_processes(ours) and account_processes(other)):
+            assert time.monotonic() < deadline, "the stand-ins did not start"
+            time.sleep(0.1)
+        kill_account_processes([ours])
+        assert processes[0].wait(timeout=10) != 0
+        assert processes[1].poll() is None and account_processes(other)
     finally:
-        for process in (left, other):
+        for process in processes:
             process.kill()
             process.wait()
+        for name in (ours, other):
+            kill_account_processes([name])
+            remove_account(name)

@@ -29,6 +29,7 @@ from course import operations
 from course.classroom import RECIPES, load_assignment
 from course.course_dir import Course, assignments
 from course.demo import submit
+from course.deploy.accounts import account_processes, remove_account
 from course.deploy.interpreter import users_environment
 from course.deploy.postgres import GradebookServer
 
@@ -238,18 +239,10 @@ def test_an_ordinary_user_runs_the_gradebook_server_as_themselves():
         assert seen["psycopg"] == seen["sqlalchemy"] == ["nbgrader", "dl_computation"]
         assert seen["same port"] and seen["row"] == ["ada", "Ada", "ada@example.org"]
         assert not seen["left"], "the server outlived stop()"
-        assert not running_processes(user), f"processes of {user} outlived the script"
+        assert not account_processes(user), f"processes of {user} outlived the script"
     finally:
-        for pid in running_processes(user):
+        for pid in account_processes(user):
             os.kill(pid, signal.SIGKILL)  # only what the throw-away account left running
-        deadline = time.monotonic() + 30
-        # userdel refuses while the account has processes, zombies included (pid 1 reaps them late)
-        while subprocess.run(["userdel", user], capture_output=True).returncode == 8 and time.monotonic() < deadline:
-            time.sleep(0.5)
+        remove_account(user)
         shutil.rmtree(folder, ignore_errors=True)
 
-
-def running_processes(user: str) -> list[int]:
-    """The processes of ``user`` still running (zombies, exited and waiting to be reaped, are not)."""
-    listed = subprocess.run(["ps", "-o", "pid=,stat=", "-u", user], capture_output=True, text=True).stdout
-    return [int(pid) for pid, state in (line.split() for line in listed.splitlines()) if not state.startswith("Z")]

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import os
 import pwd
+import signal
 import subprocess
+import time
 from pathlib import Path
 
 from ..course_dir import PipelineError
@@ -44,7 +46,33 @@ def ensure_account(name: str, homes: Path) -> pwd.struct_passwd:
     return found
 
 
-def remove_account(name: str) -> None:
-    """Remove an account the hub created (its home goes with the deployment's folder)."""
-    if account(name) is not None:
-        subprocess.run(["userdel", name], capture_output=True, check=False)
+USERDEL_BUSY = 8  # userdel's exit status while the account has processes, zombies included
+
+
+def remove_account(name: str, wait_s: float = 30.0) -> None:
+    """Remove an account the hub created (its home goes with the deployment's folder), waiting up
+    to ``wait_s`` for the zombies of its ended processes, which their parent may reap late."""
+    deadline = time.monotonic() + wait_s
+    while account(name) is not None:
+        result = subprocess.run(["userdel", name], capture_output=True, text=True)
+        if result.returncode != USERDEL_BUSY or time.monotonic() > deadline:
+            return
+        time.sleep(0.5)
+
+
+def account_processes(name: str) -> list[int]:
+    """The processes running as the account ``name`` (none for an account that does not exist);
+    not zombies, which have ended and wait for their parent to reap them."""
+    listed = subprocess.run(["ps", "-o", "pid=,stat=", "-u", name], capture_output=True, text=True).stdout
+    return [int(pid) for pid, state in (line.split() for line in listed.splitlines()) if not state.startswith("Z")]
+
+
+def kill_account_processes(names: list[str]) -> None:
+    """SIGKILL whatever the hub's accounts ``names`` still run: their servers and the hub's
+    services each run in a session of their own, which a hub killed before it stopped them left."""
+    for name in names:
+        for pid in account_processes(name):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:  # ended meanwhile
+                pass

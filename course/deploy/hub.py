@@ -29,7 +29,7 @@ from traitlets.config import Configurable
 
 from .. import labs
 from ..course_dir import REPO, Course, PipelineError, assignments
-from .accounts import ensure_account
+from .accounts import ensure_account, kill_account_processes
 from .interpreter import users_environment
 from .postgres import DatabaseError, GradebookServer, free_port
 
@@ -203,26 +203,12 @@ class HubDeployment(Configurable):
             if hub is not None and hub.poll() is None:
                 hub.send_signal(signal.SIGTERM)  # JupyterHub stops the proxy, the services and every server
                 try:
-                    # JupyterHub gives each of them 30 s after SIGINT and 30 s after SIGTERM, then SIGKILLs it
                     hub.wait(timeout=HUB_STOP_S)
                 except subprocess.TimeoutExpired:
                     os.killpg(hub.pid, signal.SIGKILL)
                     hub.wait()
-                    # the services run in sessions of their own: the hub's group was not theirs
-                    self._kill_services_left()
+                    kill_account_processes([*self.students, self.instructor, self.grader])
             self.database.stop()
-
-    def _kill_services_left(self) -> None:
-        """SIGKILL the grading service of this deployment's course, where a hub killed before it
-        stopped its services left it running."""
-        needle = ["course", "serve", "--course", str(self.course_folder)]
-        for entry in Path("/proc").iterdir():
-            try:
-                argv = (entry / "cmdline").read_bytes().decode(errors="replace").split("\0") if entry.name.isdigit() else []
-                if any(argv[i:i + len(needle)] == needle for i in range(len(argv))):
-                    os.kill(int(entry.name), signal.SIGKILL)
-            except OSError:  # ended meanwhile
-                continue
 
 
 def main(argv=None) -> int:
